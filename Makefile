@@ -1,0 +1,122 @@
+# kvmtune: tuned plugins and profiles for KVM hosts.
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+# tuned runs under the system interpreter, not whatever python3 is first on PATH.
+PYTHON ?= /usr/bin/python3
+
+CC ?= cc
+CLANG ?= clang
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wformat=2 -Wvla -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" \
+	-Ilib $(CFLAGS)
+# Unit tests run the library against a fake kernel (tests/unit/fixture.c).
+WRAP := -Wl,--wrap=kt_write_attr
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+B := build
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+HELPER_SRC := $(sort $(wildcard helpers/*.c))
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
+EXT := $(B)/_kvmtune.abi3.so
+PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+# Limited API of Python 3.9 (RHEL 9's interpreter): one binary serves every newer Python.
+EXT_CFLAGS = -I$(PY_INCLUDE) -DPy_LIMITED_API=0x03090000 -fvisibility=hidden
+TUNED_PLUGINS_DIR ?= $(shell $(PYTHON) -c 'import os, tuned.plugins; print(os.path.dirname(tuned.plugins.__file__))')
+TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(c.LOAD_DIRECTORIES[0])')
+PLUGINS := $(wildcard plugins/*.py)
+PROFILES := $(notdir $(wildcard profiles/*))
+
+.PHONY: all check check-unit check-python check-asan check-integration check-fuzz check-all \
+	fuzz lint install uninstall clean
+
+all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
+
+$(B)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libkvmtune.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS)
+
+$(EXT): plugins/kvmtune-module.c $(B)/libkvmtune.a $(wildcard lib/*.h)
+	$(CC) $(ALL_CFLAGS) $(EXT_CFLAGS) -shared -o $@ $< $(B)/libkvmtune.a $(LDFLAGS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/fixture.c tests/unit/fixture.h $(B)/libkvmtune.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(B)/libkvmtune.a $(WRAP) -lcmocka
+
+# The sanitizer build recompiles the library so the instrumented code is what is tested.
+$(B)/asan/%: tests/unit/%.c tests/unit/fixture.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(LIB_SRC) $(WRAP) -lcmocka
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC)
+
+check: check-unit check-python
+
+check-unit: $(UNIT_BIN)
+	tests/run-unit $(UNIT_BIN)
+
+check-asan: $(UNIT_ASAN_BIN)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-unit $(UNIT_ASAN_BIN)
+
+check-python: $(EXT)
+	$(PYTHON) -m unittest discover -s tests/python -t . -v
+
+fuzz: $(FUZZ_BIN)
+
+# Replays each corpus and fuzzes a bounded number of new inputs: a regression check.
+check-fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+		echo "$$n: corpus tests/fuzz/corpus/$$n"; \
+		$$f -runs=20000 -max_len=512 tests/fuzz/corpus/$$n >$(B)/fuzz/$$n.log 2>&1 \
+			|| { tail -40 $(B)/fuzz/$$n.log; exit 1; }; done
+
+# Needs root, tuned and a system D-Bus: starts what it needs and stops only that.
+check-integration: all
+	tests/integration/run
+
+# Everything the README's test command runs.
+check-all:
+	tests/run-all
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem -Ilib lib helpers plugins/kvmtune-module.c
+	clang-tidy --quiet $(LIB_SRC) $(HELPER_SRC) -- $(ALL_CFLAGS)
+
+install: all
+	@test -n "$(TUNED_PLUGINS_DIR)" || { echo "tuned is not importable by $(PYTHON): install tuned or set TUNED_PLUGINS_DIR" >&2; exit 1; }
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(TUNED_PLUGINS_DIR)
+	install -m 0755 $(B)/kvmtune $(DESTDIR)$(BINDIR)/kvmtune
+	install -m 0644 $(EXT) $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
+	install -m 0644 $(PLUGINS) $(DESTDIR)$(TUNED_PLUGINS_DIR)/
+	for p in $(PROFILES); do \
+		install -d $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p; \
+		install -m 0644 profiles/$$p/* $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kvmtune $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
+	for f in $(notdir $(PLUGINS)); do \
+		rm -f $(DESTDIR)$(TUNED_PLUGINS_DIR)/$$f $(DESTDIR)$(TUNED_PLUGINS_DIR)/__pycache__/$${f%.py}.*; done
+	for p in $(PROFILES); do rm -rf $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p; done
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "ctx.h"
+
+struct kt_command {
+	const char *name;
+	const char *summary;
+	int (*run)(struct kt_ctx *ctx, int argc, char **argv);
+	void (*help)(void);
+};
+
+int kt_cmd_ksm(struct kt_ctx *ctx, int argc, char **argv);
+void kt_cmd_ksm_help(void);

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io.h"
+#include "parse.h"
+
+bool kt_path_is_safe(const char *path)
+{
+	const char *p = path;
+
+	if (!path || !*path || *path == '/')
+		return false;
+	while (*p) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+bool kt_name_is_safe(const char *name)
+{
+	if (!name || !*name || strlen(name) > 64)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return name[0] != '.';
+}
+
+static int open_rel(const struct kt_ctx *ctx, const char *path, int flags)
+{
+	int fd;
+
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	fd = openat(kt_ctx_root_fd(ctx), path, flags | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? kt_negerrno() : fd;
+}
+
+int kt_read_attr(const struct kt_ctx *ctx, const char *path, char *buf, size_t size)
+{
+	kt_cleanup_close int fd = -1;
+	ssize_t n;
+
+	if (size < 2)
+		return -EINVAL;
+	fd = open_rel(ctx, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return kt_negerrno();
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+int kt_read_u64(const struct kt_ctx *ctx, const char *path, uint64_t *ret)
+{
+	char buf[64];
+	long long v;
+	int r;
+
+	r = kt_read_attr(ctx, path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	r = kt_parse_int(buf, 0, INT64_MAX, &v);
+	if (r < 0)
+		return r;
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+int kt_read_file(const struct kt_ctx *ctx, const char *path, char **ret, size_t *ret_len)
+{
+	kt_cleanup_close int fd = -1;
+	kt_cleanup_free char *buf = NULL;
+	size_t len = 0, cap = 4096;
+
+	fd = open_rel(ctx, path, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 2) {
+			char *nbuf;
+
+			if (cap >= (64u << 20))
+				return -EFBIG;
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf)
+				return -ENOMEM;
+			buf = nbuf;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return kt_negerrno();
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret = buf;
+	buf = NULL;
+	return 0;
+}
+
+int kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value)
+{
+	kt_cleanup_close int fd = -1;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	/* O_TRUNC is a no-op on sysfs and keeps fixture files equal to what was written. */
+	fd = open_rel(ctx, path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return fd;
+	n = write(fd, value, len);
+	if (n < 0)
+		return kt_negerrno();
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+bool kt_attr_exists(const struct kt_ctx *ctx, const char *path)
+{
+	if (!kt_path_is_safe(path))
+		return false;
+	return faccessat(kt_ctx_root_fd(ctx), path, F_OK, 0) == 0;
+}
+
+int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode)
+{
+	char buf[4096];
+	size_t len;
+
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	len = strlen(path);
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdirat(kt_ctx_root_fd(ctx), buf, mode) < 0 && errno != EEXIST)
+				return kt_negerrno();
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctx.h"
+
+/*
+ * Every path here is relative to the context's root ("sys/kernel/mm/ksm/run"). Absolute paths
+ * and ".." components are refused, so nothing escapes the root a test or --root gave.
+ */
+bool kt_path_is_safe(const char *path);
+bool kt_name_is_safe(const char *name);
+
+/* Reads a small attribute into buf (NUL-terminated, trailing newline stripped); returns its length. */
+int kt_read_attr(const struct kt_ctx *ctx, const char *path, char *buf, size_t size);
+int kt_read_u64(const struct kt_ctx *ctx, const char *path, uint64_t *ret);
+/* Reads a whole file (procfs files report size 0, so this reads until EOF). */
+int kt_read_file(const struct kt_ctx *ctx, const char *path, char **ret, size_t *ret_len);
+/* Writes value with one write(2), as sysfs stores expect. */
+int kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
+bool kt_attr_exists(const struct kt_ctx *ctx, const char *path);
+/* mkdir -p relative to the root. */
+int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode);

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "io.h"
+#include "ksm-status.h"
+#include "parse.h"
+
+static const char *const counter_names[KT_KSM_COUNTER_MAX] = {
+	[KT_KSM_PAGES_SHARED] = "pages_shared",	  [KT_KSM_PAGES_SHARING] = "pages_sharing",
+	[KT_KSM_PAGES_UNSHARED] = "pages_unshared", [KT_KSM_PAGES_VOLATILE] = "pages_volatile",
+	[KT_KSM_FULL_SCANS] = "full_scans",	  [KT_KSM_ZERO_PAGES] = "ksm_zero_pages",
+	[KT_KSM_GENERAL_PROFIT] = "general_profit",
+};
+
+const char *kt_ksm_counter_name(enum kt_ksm_counter c)
+{
+	return c >= 0 && c < KT_KSM_COUNTER_MAX ? counter_names[c] : NULL;
+}
+
+int kt_proc_stat_cpu_ticks(const char *stat_line, uint64_t *ret_ticks)
+{
+	const char *p = strrchr(stat_line, ')');
+	unsigned long long utime, stime;
+	int field = 2;
+
+	if (!p)
+		return -EINVAL;
+	/* Fields after the comm: 3 state ... 14 utime, 15 stime (proc(5)); stop before 14. */
+	while (field < 14) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EINVAL;
+		field++;
+	}
+	if (sscanf(p, " %llu %llu", &utime, &stime) != 2)
+		return -EINVAL;
+	*ret_ticks = utime + stime;
+	return 0;
+}
+
+int kt_ksmd_cpu_ticks(const struct kt_ctx *ctx, pid_t *ret_pid, uint64_t *ret_ticks)
+{
+	int fd;
+	DIR *d;
+	struct dirent *de;
+	int r = -ESRCH;
+
+	fd = openat(kt_ctx_root_fd(ctx), "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return kt_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		r = kt_negerrno();
+		close(fd);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		char path[64], buf[512];
+		long long pid;
+
+		if (kt_parse_int(de->d_name, 1, INT32_MAX, &pid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "proc/%lld/comm", pid);
+		if (kt_read_attr(ctx, path, buf, sizeof(buf)) < 0 || strcmp(buf, "ksmd") != 0)
+			continue;
+		snprintf(path, sizeof(path), "proc/%lld/stat", pid);
+		if (kt_read_attr(ctx, path, buf, sizeof(buf)) < 0)
+			continue;
+		r = kt_proc_stat_cpu_ticks(buf, ret_ticks);
+		if (r == 0 && ret_pid)
+			*ret_pid = (pid_t)pid;
+		break;
+	}
+	closedir(d);
+	return r;
+}
+
+int kt_ksm_status_read(const struct kt_ctx *ctx, struct kt_ksm_status *ret)
+{
+	struct kt_ksm_status st;
+	uint64_t ticks;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	st.page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	st.ksmd_cpu_seconds = -1;
+	st.available = kt_ksm_available(ctx);
+	if (st.available) {
+		r = kt_ksm_read_all(ctx, &st.knobs);
+		if (r < 0)
+			return r;
+		for (int c = 0; c < KT_KSM_COUNTER_MAX; c++) {
+			char path[128], buf[64];
+			long long v;
+
+			snprintf(path, sizeof(path), "%s/%s", KT_KSM_DIR, counter_names[c]);
+			if (kt_read_attr(ctx, path, buf, sizeof(buf)) < 0 ||
+			    kt_parse_int(buf, INT64_MIN, INT64_MAX, &v) < 0)
+				continue;
+			st.have[c] = true;
+			st.counter[c] = v;
+		}
+		st.saved_bytes = (uint64_t)(st.counter[KT_KSM_PAGES_SHARING] +
+					    st.counter[KT_KSM_ZERO_PAGES]) *
+				 st.page_size;
+	}
+	if (kt_ksmd_cpu_ticks(ctx, &st.ksmd_pid, &ticks) == 0)
+		st.ksmd_cpu_seconds = (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	*ret = st;
+	return 0;
+}

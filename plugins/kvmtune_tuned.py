@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What every kvmtune plugin shim shares: the _kvmtune context, logging, and the
+differences between tuned releases. No tuning logic lives here; it is in the C library.
+
+tuned picks a plugin module's first class derived from Plugin, so shims import this
+module, never a class out of it.
+"""
+import os
+
+import tuned.consts as consts
+import tuned.logs
+
+from . import _kvmtune
+
+log = tuned.logs.get()
+
+# Tests point the library at a fixture tree instead of the host.
+ROOT = os.environ.get("KVMTUNE_ROOT", "/")
+
+_LOG_BY_PRIO = {3: "error", 4: "warning", 6: "info", 7: "debug"}
+
+
+def make_context(prefix):
+    def emit(prio, text):
+        getattr(log, _LOG_BY_PRIO.get(prio, "info"))("%s: %s" % (prefix, text))
+
+    return _kvmtune.Context(root=ROOT, log=emit)
+
+
+def prefix(plugin_type, instance):
+    """kvm_ksm, or kvm_ksm[name] when the section is named otherwise."""
+    if instance.name == plugin_type:
+        return plugin_type
+    return "%s[%s]" % (plugin_type, instance.name)
+
+
+def journal_name(plugin_type, instance):
+    return "%s-%s" % (plugin_type, instance.name)
+
+
+def effective_options(defaults, options):
+    """Like Plugin._get_effective_options, but keeps unknown names so the library can
+    refuse them (tuned would only warn and drop them, and apply the rest)."""
+    effective = dict(defaults)
+    effective.update(options)
+    return effective
+
+
+def expand_options(variables, options):
+    """The options a profile set, with ${variables} expanded; unset ones are left out."""
+    return dict((name, variables.expand(str(value)).strip())
+                for name, value in options.items() if value is not None)
+
+
+def should_restore(args, kwargs):
+    """Reads the unapply argument of every tuned release.
+
+    tuned <= 2.20 passes full_rollback (bool): False on daemon stop, where KSM is still
+    put back, like tuned's own sysfs plugin does. tuned >= 2.21 passes rollback, one of
+    consts.ROLLBACK_*: ROLLBACK_NONE asks to leave the tuning in place (the journal then
+    keeps the originals for the next unapply).
+    """
+    if not hasattr(consts, "ROLLBACK_NONE"):
+        return True
+    if "rollback" in kwargs:
+        rollback = kwargs["rollback"]
+    elif args:
+        rollback = args[0]
+    else:
+        rollback = getattr(consts, "ROLLBACK_SOFT", 1)
+    return rollback != consts.ROLLBACK_NONE
+
+
+def log_verification(plugin, name, wanted, current, ok):
+    if current is None:
+        log.info(consts.STR_VERIFY_PROFILE_VALUE_MISSING % name)
+        return True
+    return plugin._log_verification_result(name, ok, wanted, current)

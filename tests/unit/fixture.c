@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "io.h"
+
+struct fake_kernel fake_kernel;
+
+static void collect(void *data, enum kt_log_prio prio, const char *msg)
+{
+	struct fixture *f = data;
+	size_t len = strlen(f->log);
+
+	if (prio == KT_LOG_ERR)
+		f->errors++;
+	else if (prio == KT_LOG_WARNING)
+		f->warnings++;
+	snprintf(f->log + len, sizeof(f->log) - len, "%d %s\n", prio, msg);
+}
+
+static char copy_dst[512];
+static size_t copy_src_len;
+
+static int copy_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char dst[1024];
+	(void)ftw;
+
+	snprintf(dst, sizeof(dst), "%s%s", copy_dst, path + copy_src_len);
+	if (type == FTW_D)
+		return mkdir(dst, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	if (type == FTW_F) {
+		char buf[65536];
+		int in = open(path, O_RDONLY), out;
+		ssize_t n;
+
+		if (in < 0)
+			return -1;
+		out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, st->st_mode & 0777);
+		if (out < 0) {
+			close(in);
+			return -1;
+		}
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				n = -1;
+		close(in);
+		close(out);
+		return n < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+struct fixture *fixture_open(const char *name)
+{
+	const char *base = getenv("KT_FIXTURES") ? getenv("KT_FIXTURES") : "tests/fixtures";
+	struct fixture *f = calloc(1, sizeof(*f));
+	char src[512];
+
+	assert_non_null(f);
+	snprintf(src, sizeof(src), "%s/%s", base, name);
+	snprintf(f->root, sizeof(f->root), "/tmp/kvmtune-fixture-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	snprintf(copy_dst, sizeof(copy_dst), "%s", f->root);
+	copy_src_len = strlen(src);
+	if (nftw(src, copy_one, 16, FTW_PHYS) != 0)
+		fail_msg("cannot copy fixture %s to %s", src, f->root);
+	assert_int_equal(kt_ctx_new(f->root, &f->ctx), 0);
+	kt_ctx_set_log_fn(f->ctx, collect, f);
+	return f;
+}
+
+void fixture_close(struct fixture *f)
+{
+	if (!f)
+		return;
+	kt_ctx_unref(f->ctx);
+	nftw(f->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+}
+
+const char *fixture_read(struct fixture *f, const char *rel)
+{
+	int r = kt_read_attr(f->ctx, rel, f->buf, sizeof(f->buf));
+
+	if (r < 0)
+		fail_msg("cannot read %s/%s: %s", f->root, rel, strerror(-r));
+	return f->buf;
+}
+
+void fixture_write(struct fixture *f, const char *rel, const char *value)
+{
+	int r = __real_kt_write_attr(f->ctx, rel, value);
+
+	if (r < 0)
+		fail_msg("cannot write %s/%s: %s", f->root, rel, strerror(-r));
+}
+
+bool fixture_exists(struct fixture *f, const char *rel)
+{
+	return kt_attr_exists(f->ctx, rel);
+}
+
+void fixture_clear_log(struct fixture *f)
+{
+	f->log[0] = '\0';
+	f->errors = f->warnings = 0;
+}
+
+void fake_kernel_reset(bool rules)
+{
+	memset(&fake_kernel, 0, sizeof(fake_kernel));
+	fake_kernel.rules = rules;
+}
+
+int fake_kernel_find(const char *write)
+{
+	for (int i = 0; i < fake_kernel.n; i++)
+		if (strcmp(fake_kernel.writes[i], write) == 0)
+			return i;
+	return -1;
+}
+
+static bool advisor_scan_time(const struct kt_ctx *ctx)
+{
+	char buf[64];
+
+	return kt_read_attr(ctx, "sys/kernel/mm/ksm/advisor_mode", buf, sizeof(buf)) > 0 &&
+	       strstr(buf, "[scan-time]") != NULL;
+}
+
+int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value)
+{
+	const char *knob = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char buf[64];
+
+	if (fake_kernel.n < (int)(sizeof(fake_kernel.writes) / sizeof(fake_kernel.writes[0])))
+		snprintf(fake_kernel.writes[fake_kernel.n++], sizeof(fake_kernel.writes[0]), "%s=%s",
+			 knob, value);
+	if (fake_kernel.fail_at && fake_kernel.n == fake_kernel.fail_at)
+		return -EIO;
+	if (!fake_kernel.rules || strncmp(path, "sys/kernel/mm/ksm/", 18) != 0)
+		return __real_kt_write_attr(ctx, path, value);
+
+	if (strcmp(knob, "merge_across_nodes") == 0 || strcmp(knob, "max_page_sharing") == 0) {
+		if (kt_read_attr(ctx, "sys/kernel/mm/ksm/pages_shared", buf, sizeof(buf)) > 0 &&
+		    strcmp(buf, "0") != 0)
+			return -EBUSY;
+	}
+	if (strcmp(knob, "pages_to_scan") == 0 && advisor_scan_time(ctx))
+		return -EINVAL;
+	if (strcmp(knob, "run") == 0 && strcmp(value, "2") == 0) {
+		__real_kt_write_attr(ctx, "sys/kernel/mm/ksm/pages_shared", "0");
+		__real_kt_write_attr(ctx, "sys/kernel/mm/ksm/pages_sharing", "0");
+	}
+	if (strcmp(knob, "advisor_mode") == 0) {
+		bool to_scan = strcmp(value, "scan-time") == 0;
+
+		if (!to_scan && strcmp(value, "none") != 0)
+			return -EINVAL;
+		if (to_scan != advisor_scan_time(ctx)) {
+			char min[32] = "500";
+
+			kt_read_attr(ctx, "sys/kernel/mm/ksm/advisor_min_pages_to_scan", min,
+				     sizeof(min));
+			__real_kt_write_attr(ctx, "sys/kernel/mm/ksm/pages_to_scan",
+					     to_scan ? min : "100");
+		}
+		return __real_kt_write_attr(ctx, path, to_scan ? "none [scan-time]" : "[none] scan-time");
+	}
+	return __real_kt_write_attr(ctx, path, value);
+}
+
+static char host_ksm[4096];
+
+static void snapshot_host(char *buf, size_t size)
+{
+	DIR *d = opendir("/sys/kernel/mm/ksm");
+	struct dirent *de;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		static const char *const knobs[] = { "run", "pages_to_scan", "sleep_millisecs",
+						     "use_zero_pages", "merge_across_nodes",
+						     "max_page_sharing", "smart_scan", "advisor_mode" };
+		char path[512], val[128] = "";
+		int fd;
+
+		for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+			if (strcmp(de->d_name, knobs[i]) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", de->d_name);
+			fd = open(path, O_RDONLY);
+			if (fd >= 0) {
+				ssize_t n = read(fd, val, sizeof(val) - 1);
+
+				val[n > 0 ? n : 0] = '\0';
+				close(fd);
+			}
+			len += (size_t)snprintf(buf + len, size - len, "%s=%s", de->d_name, val);
+		}
+	}
+	closedir(d);
+}
+
+int host_guard_setup(void **state)
+{
+	(void)state;
+	snapshot_host(host_ksm, sizeof(host_ksm));
+	return 0;
+}
+
+int host_guard_teardown(void **state)
+{
+	char now[4096];
+
+	(void)state;
+	snapshot_host(now, sizeof(now));
+	if (strcmp(now, host_ksm) != 0) {
+		fprintf(stderr, "a unit test changed the host's /sys/kernel/mm/ksm:\n%s\n-> %s\n",
+			host_ksm, now);
+		return -1;
+	}
+	return 0;
+}

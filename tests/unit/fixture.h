@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ctx.h"
+
+/*
+ * A private copy of a tree from tests/fixtures (or $KT_FIXTURES), with a context rooted in
+ * it and every library message collected, so that a test can assert on both.
+ */
+struct fixture {
+	char root[512];
+	struct kt_ctx *ctx;
+	char log[16384];
+	int errors;
+	int warnings;
+	char buf[4096];
+};
+
+struct fixture *fixture_open(const char *name);
+void fixture_close(struct fixture *f);
+/* Contents of root/rel with the trailing newline removed; aborts the test when unreadable. */
+const char *fixture_read(struct fixture *f, const char *rel);
+void fixture_write(struct fixture *f, const char *rel, const char *value);
+bool fixture_exists(struct fixture *f, const char *rel);
+void fixture_clear_log(struct fixture *f);
+
+/*
+ * kt_write_attr is wrapped (-Wl,--wrap) by a fake kernel that records every write and, when
+ * enabled, answers as mm/ksm.c does: -EBUSY for merge_across_nodes/max_page_sharing while
+ * pages are shared, -EINVAL for pages_to_scan under advisor_mode=scan-time, run=2 unmerges,
+ * advisor_mode switches reset pages_to_scan. fail_at=N makes the Nth write fail with -EIO.
+ */
+struct fake_kernel {
+	bool rules;
+	int fail_at;
+	int n;
+	char writes[64][128];
+};
+
+extern struct fake_kernel fake_kernel;
+int __real_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
+int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
+void fake_kernel_reset(bool rules);
+/* Index of the first recorded write "knob=value", or -1. */
+int fake_kernel_find(const char *write);
+
+/* Group setup/teardown: fail the group if the host's real /sys/kernel/mm/ksm changed. */
+int host_guard_setup(void **state);
+int host_guard_teardown(void **state);
