@@ -83,10 +83,12 @@ check-python: $(EXT)
 fuzz: $(FUZZ_BIN)
 
 # Replays each corpus and fuzzes a bounded number of new inputs: a regression check.
+# New inputs go to build/, so the stored corpus only changes when someone adds to it.
 check-fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 		echo "$$n: corpus tests/fuzz/corpus/$$n"; \
-		$$f -runs=20000 -max_len=512 tests/fuzz/corpus/$$n >$(B)/fuzz/$$n.log 2>&1 \
+		mkdir -p $(B)/fuzz/$$n.new; \
+		$$f -runs=20000 -max_len=512 $(B)/fuzz/$$n.new tests/fuzz/corpus/$$n >$(B)/fuzz/$$n.log 2>&1 \
 			|| { tail -40 $(B)/fuzz/$$n.log; exit 1; }; done
 
 # Needs root, tuned and a system D-Bus: starts what it needs and stops only that.
@@ -99,7 +101,7 @@ check-all:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem -Ilib lib helpers plugins/kvmtune-module.c
+		--suppress=missingIncludeSystem --library=python -Ilib lib helpers plugins/kvmtune-module.c
 	clang-tidy --quiet $(LIB_SRC) $(HELPER_SRC) -- $(ALL_CFLAGS)
 
 install: all

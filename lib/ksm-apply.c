@@ -203,6 +203,10 @@ int kt_ksm_apply(const struct kt_ctx *ctx, const struct kt_ksm_values *want, uns
 		r = do_write(ctx, &log, KT_KSM_ADVISOR_MODE, "none", cur.value[KT_KSM_ADVISOR_MODE]);
 		if (r < 0)
 			goto fail;
+		/* Leaving scan-time resets pages_to_scan to the kernel default: compare anew. */
+		r = kt_ksm_read(ctx, KT_KSM_PAGES_TO_SCAN, cur.value[KT_KSM_PAGES_TO_SCAN]);
+		if (r < 0)
+			goto fail;
 	}
 	for (int k = 0; k < KT_KSM_KNOB_MAX; k++) {
 		if (k == KT_KSM_RUN || k == KT_KSM_ADVISOR_MODE || needs_unmerged(k) ||

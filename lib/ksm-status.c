@@ -81,7 +81,7 @@ int kt_ksmd_cpu_ticks(const struct kt_ctx *ctx, pid_t *ret_pid, uint64_t *ret_ti
 int kt_ksm_status_read(const struct kt_ctx *ctx, struct kt_ksm_status *ret)
 {
 	struct kt_ksm_status st;
-	uint64_t ticks;
+	uint64_t ticks = 0;
 	int r;
 
 	memset(&st, 0, sizeof(st));

@@ -109,12 +109,12 @@ int kt_ksm_normalize(enum kt_ksm_knob knob, const char *value, char ret[KT_KSM_V
 		while (*value == ' ')
 			value++;
 		if (strncmp(value, "none", 4) == 0 && strspn(value + 4, " \n") == strlen(value + 4)) {
-			strcpy(ret, "none");
+			snprintf(ret, KT_KSM_VALUE_MAX, "none");
 			return 0;
 		}
 		if (strncmp(value, "scan-time", 9) == 0 &&
 		    strspn(value + 9, " \n") == strlen(value + 9)) {
-			strcpy(ret, "scan-time");
+			snprintf(ret, KT_KSM_VALUE_MAX, "scan-time");
 			return 0;
 		}
 		return -EINVAL;

@@ -45,7 +45,7 @@ int kt_meminfo_parse(const char *text, struct kt_meminfo *ret)
 				uint64_t v;
 				long long n;
 
-				if (strlen(fields[i].name) != nlen || memcmp(fields[i].name, line, nlen))
+				if (strlen(fields[i].name) != nlen || memcmp(fields[i].name, line, nlen) != 0)
 					continue;
 				if (vlen >= sizeof(val))
 					return -EINVAL;

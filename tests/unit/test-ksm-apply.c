@@ -73,6 +73,25 @@ static void test_advisor_off_before_pages_to_scan(void **state)
 	fixture_close(f);
 }
 
+static void test_rate_equal_to_advisor_rate_still_written(void **state)
+{
+	static const char *const opts[] = { "advisor_mode", "none", "pages_to_scan", "500", NULL };
+	struct fixture *f = fixture_open("ksm-6.18");
+	struct kt_ksm_values want = want_of(f, opts);
+
+	(void)state;
+	/* Under scan-time pages_to_scan reads as the advisor's rate, here the value wanted. */
+	fake_kernel_reset(true);
+	fixture_write(f, KSM "advisor_mode", "none");
+	assert_int_equal(__wrap_kt_write_attr(f->ctx, KSM "advisor_mode", "scan-time"), 0);
+	assert_string_equal(fixture_read(f, KSM "pages_to_scan"), "500");
+	fake_kernel_reset(true);
+	assert_int_equal(kt_ksm_apply(f->ctx, &want, 0, NULL), 0);
+	assert_string_equal(fixture_read(f, KSM "pages_to_scan"), "500");
+	assert_int_equal(fake_kernel_find("pages_to_scan=500"), 1);
+	fixture_close(f);
+}
+
 static void test_pages_to_scan_under_advisor_refused(void **state)
 {
 	static const char *const opts[] = { "pages_to_scan", "1000", "run", "1", NULL };
@@ -249,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dense_values_run_last),
 		cmocka_unit_test(test_advisor_off_before_pages_to_scan),
+		cmocka_unit_test(test_rate_equal_to_advisor_rate_still_written),
 		cmocka_unit_test(test_pages_to_scan_under_advisor_refused),
 		cmocka_unit_test(test_switch_to_advisor_ignores_rate),
 		cmocka_unit_test(test_merge_across_nodes_unmerges_first),

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* libFuzzer target: /proc/meminfo and /proc/<pid>/stat as the kernel (or a dump) gives them. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksm-status.h"
+#include "meminfo.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kt_meminfo mi;
+	uint64_t ticks;
+	char *text;
+
+	if (size > 65536)
+		return 0;
+	text = malloc(size + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	kt_meminfo_parse(text, &mi);
+	kt_proc_stat_cpu_ticks(text, &ticks);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by the integration tests: assertions, the host's KSM state saved and put back,
+# and the daemons a test starts (system D-Bus, tuned), stopped by pid, only if it started them.
+
+KSM=/sys/kernel/mm/ksm
+KSM_KNOBS="run pages_to_scan sleep_millisecs merge_across_nodes use_zero_pages max_page_sharing
+stable_node_chains_prune_millisecs smart_scan advisor_mode advisor_max_cpu
+advisor_min_pages_to_scan advisor_max_pages_to_scan advisor_target_scan_time"
+TUNED_LOG=/var/log/tuned/tuned.log
+TUNED_PIDFILE=/run/tuned/tuned.pid
+
+PASSED=0
+FAILED=0
+STARTED_DBUS_PID=
+STARTED_TUNED_PID=
+declare -A SAVED_KSM=()
+SAVED_ETC_TUNED=
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+failure() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
+
+# expect_eq DESCRIPTION ACTUAL EXPECTED
+expect_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else failure "$1: got '$2', expected '$3'"; fi
+}
+
+# expect DESCRIPTION COMMAND...: the command succeeds.
+expect() {
+	local desc=$1
+	shift
+	if "$@" >/dev/null 2>&1; then pass "$desc"; else failure "$desc ($* failed)"; fi
+}
+
+# ksm_get KNOB: the knob's value, advisor_mode reduced to its active word; "" when absent.
+ksm_get() {
+	local v
+	[ -e "$KSM/$1" ] || { echo ""; return; }
+	v=$(cat "$KSM/$1")
+	if [[ $v == *"["*"]"* ]]; then v=${v#*[}; v=${v%%]*}; fi
+	echo "$v"
+}
+
+ksm_snapshot() {
+	local k out=""
+	for k in $KSM_KNOBS; do out+="$k=$(ksm_get "$k") "; done
+	echo "${out% }"
+}
+
+ksm_save() {
+	local k
+	for k in $KSM_KNOBS; do SAVED_KSM[$k]=$(ksm_get "$k"); done
+}
+
+# Puts back the saved knobs in the order the kernel accepts them.
+ksm_put_back() {
+	local k
+	[ "${#SAVED_KSM[@]}" -gt 0 ] || return 0
+	if [ "$(cat $KSM/pages_shared)" != 0 ]; then echo 2 >$KSM/run; fi
+	[ -e $KSM/advisor_mode ] && echo none >$KSM/advisor_mode
+	for k in $KSM_KNOBS; do
+		case $k in run | advisor_mode) continue ;; esac
+		[ -e "$KSM/$k" ] && [ "$(ksm_get "$k")" != "${SAVED_KSM[$k]}" ] &&
+			echo "${SAVED_KSM[$k]}" >"$KSM/$k"
+	done
+	[ -e $KSM/advisor_mode ] && echo "${SAVED_KSM[advisor_mode]}" >$KSM/advisor_mode
+	echo "${SAVED_KSM[run]}" >$KSM/run
+}
+
+# ksm_set KNOB=VALUE...: sets up a starting state the test can recognise afterwards.
+ksm_set() {
+	local kv
+	for kv in "$@"; do echo "${kv#*=}" >"$KSM/${kv%%=*}"; done
+}
+
+etc_tuned_save() {
+	SAVED_ETC_TUNED=$(mktemp -d)
+	cp -a /etc/tuned/. "$SAVED_ETC_TUNED/" 2>/dev/null || true
+}
+
+etc_tuned_put_back() {
+	[ -n "$SAVED_ETC_TUNED" ] || return 0
+	rm -rf /etc/tuned/kvmtune-test-*
+	for f in active_profile profile_mode post_loaded_profile; do
+		if [ -e "$SAVED_ETC_TUNED/$f" ]; then cp -a "$SAVED_ETC_TUNED/$f" /etc/tuned/; else rm -f "/etc/tuned/$f"; fi
+	done
+	rm -rf "$SAVED_ETC_TUNED"
+}
+
+system_bus_up() {
+	dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId \
+		>/dev/null 2>&1
+}
+
+start_system_bus() {
+	system_bus_up && return 0
+	mkdir -p /run/dbus
+	rm -f /run/dbus/system_bus_socket /run/dbus/pid
+	STARTED_DBUS_PID=$(dbus-daemon --system --fork --print-pid) || return 1
+	for _ in $(seq 50); do system_bus_up && return 0; sleep 0.1; done
+	return 1
+}
+
+tuned_on_bus() {
+	dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
+		org.freedesktop.DBus.NameHasOwner string:com.redhat.tuned 2>/dev/null | grep -q 'boolean true'
+}
+
+tuned_pid() {
+	local pid
+	pid=$(cat $TUNED_PIDFILE 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+start_tuned() {
+	local pid
+	if pid=$(tuned_pid); then
+		if [ "$pid" != "$STARTED_TUNED_PID" ]; then
+			echo "tuned is already running (pid $pid) and not started by this test: stop it first" >&2
+			return 1
+		fi
+		return 0
+	fi
+	rm -f $TUNED_PIDFILE
+	tuned -d || return 1
+	for _ in $(seq 100); do
+		if pid=$(tuned_pid) && tuned_on_bus; then
+			STARTED_TUNED_PID=$pid
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "tuned did not come up within 20 s; see $TUNED_LOG" >&2
+	return 1
+}
+
+wait_gone() {
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	return 1
+}
+
+stop_tuned() {
+	[ -n "$STARTED_TUNED_PID" ] || return 0
+	kill "$STARTED_TUNED_PID" 2>/dev/null && wait_gone "$STARTED_TUNED_PID"
+	STARTED_TUNED_PID=
+}
+
+stop_system_bus() {
+	[ -n "$STARTED_DBUS_PID" ] || return 0
+	kill "$STARTED_DBUS_PID" 2>/dev/null && wait_gone "$STARTED_DBUS_PID"
+	rm -f /run/dbus/system_bus_socket
+	STARTED_DBUS_PID=
+}
+
+# Lines tuned logged since mark_log.
+LOG_MARK=0
+mark_log() { LOG_MARK=$(wc -l <"$TUNED_LOG" 2>/dev/null || echo 0); }
+log_since_mark() { tail -n +$((LOG_MARK + 1)) "$TUNED_LOG"; }
+
+summary() {
+	echo "$(basename "$0" .sh): $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
