@@ -12,7 +12,9 @@ CLANG ?= clang
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" \
+LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
+LIBS := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt) -linih -lpthread
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" $(LIBVIRT_CFLAGS) \
 	-Ilib $(CFLAGS)
 # Unit tests run the library against a fake kernel (tests/unit/fixture.c).
 WRAP := -Wl,--wrap=kt_write_attr
@@ -51,23 +53,23 @@ $(B)/libkvmtune.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
 $(EXT): plugins/kvmtune-module.c $(B)/libkvmtune.a $(wildcard lib/*.h)
-	$(CC) $(ALL_CFLAGS) $(EXT_CFLAGS) -shared -o $@ $< $(B)/libkvmtune.a $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(EXT_CFLAGS) -shared -o $@ $< $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/fixture.c tests/unit/fixture.h $(B)/libkvmtune.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(B)/libkvmtune.a $(WRAP) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(B)/libkvmtune.a $(WRAP) -lcmocka $(LIBS)
 
 # The sanitizer build recompiles the library so the instrumented code is what is tested.
 $(B)/asan/%: tests/unit/%.c tests/unit/fixture.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(LIB_SRC) $(WRAP) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(LIB_SRC) $(WRAP) -lcmocka $(LIBS)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC)
+	$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LIBS)
 
 check: check-unit check-python
 

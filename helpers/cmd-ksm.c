@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* kvmtune ksm: show KSM state; put back values a crashed tuned left in the journal. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "ksm-status.h"
+#include "ksmctl-run.h"
+#include "parse.h"
 
 void kt_cmd_ksm_help(void)
 {
 	printf("Usage: kvmtune ksm status [--json]\n"
-	       "       kvmtune ksm restore NAME\n\n"
+	       "       kvmtune ksm restore NAME\n"
+	       "       kvmtune ksm watch [--cycles=N] [--keep] [--uri=URI] [OPTION=VALUE...]\n\n"
 	       "status   every KSM knob and whether this kernel has it, the merge counters,\n"
 	       "         memory saved and ksmd's CPU time\n"
 	       "restore  put back the original values kept in the journal NAME (for example\n"
-	       "         kvm_ksm-ksm, the kvm_ksm instance 'ksm') when tuned cannot\n");
+	       "         kvm_ksm-ksm, the kvm_ksm instance 'ksm') when tuned cannot\n"
+	       "watch    run the dynamic KSM controller in the foreground, one line per decision;\n"
+	       "         OPTION=VALUE are the controller options of kvm_ksm (mode=dynamic|advisor,\n"
+	       "         interval, thres_coef, cpu_budget, ksmtuned_conf=...). On exit the KSM\n"
+	       "         settings it changed are put back, unless --keep; --cycles stops after N\n"
+	       "         decisions; --uri names the libvirt connection (\"\" for none)\n");
 }
 
 static void json_str(const char *s)
@@ -164,6 +174,140 @@ static int ksm_restore(struct kt_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+#define WATCH_JOURNAL "ksm-watch"
+
+static void print_decision(void *data, const struct kt_ksmctl_sample *s,
+			   const struct kt_ksmctl_decision *d, double cycle_cpu)
+{
+	const double *t0 = data;
+	const struct kt_ksmctl_decision *shown = d;
+
+	printf("%7.1fs %-8s run=%d pages=%-5u sleep=%-4u saved=%.1fMiB ksmd=%.2fs guests=%lluMiB "
+	       "avail=%lluMiB cycle=%.3fms | %s\n",
+	       s->t - *t0, kt_ksmctl_phase_name(shown->phase), d->write ? d->run : s->run,
+	       d->write ? d->pages_to_scan : s->pages_to_scan, d->write ? d->sleep_ms : s->sleep_ms,
+	       (double)((uint64_t)(s->pages_sharing + s->zero_pages) * s->page_size) / (1 << 20),
+	       s->ksmd_cpu, (unsigned long long)(s->committed >> 20),
+	       (unsigned long long)(s->mem_available >> 20), cycle_cpu * 1000, d->reason);
+	fflush(stdout);
+}
+
+/* The knobs the controller writes, journalled so that exit (or a crash) restores them. */
+static int watch_journal(struct kt_ctx *ctx, struct kt_ksm_values *orig)
+{
+	static const enum kt_ksm_knob knobs[] = { KT_KSM_RUN, KT_KSM_PAGES_TO_SCAN,
+						  KT_KSM_SLEEP_MILLISECS, KT_KSM_ADVISOR_MODE };
+	struct kt_ksm_values keep;
+
+	memset(&keep, 0, sizeof(keep));
+	for (size_t i = 0; i < KT_ELEMENTSOF(knobs); i++)
+		if (kt_ksm_knob_supported(ctx, knobs[i]) &&
+		    kt_ksm_read(ctx, knobs[i], keep.value[knobs[i]]) == 0)
+			keep.set[knobs[i]] = true;
+	return kt_ksm_tune(ctx, WATCH_JOURNAL, &keep, orig);
+}
+
+static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cycles", required_argument, NULL, 'n' }, { "keep", no_argument, NULL, 'k' },
+		{ "uri", required_argument, NULL, 'u' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kt_ksmctl_runner *runner = NULL;
+	struct kt_ksmctl_config cfg;
+	struct kt_ksm_values orig;
+	const char *uri = NULL;
+	long long cycles = -1;
+	int keep = 0, c, r, done = 0;
+	double t0, cpu;
+	unsigned n;
+	sigset_t stop_signals;
+
+	kt_ksmctl_config_default(&cfg);
+	cfg.mode = KT_KSMCTL_DYNAMIC;
+	while ((c = getopt_long(argc, argv, "n:ku:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (kt_parse_int(optarg, 1, INT32_MAX, &cycles) < 0) {
+				fprintf(stderr, "kvmtune: error: --cycles=%s is invalid: expected an "
+						"integer 1..2147483647\n", optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			keep = 1;
+			break;
+		case 'u':
+			uri = optarg;
+			break;
+		case 'h':
+			kt_cmd_ksm_help();
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq) {
+			fprintf(stderr, "kvmtune: error: '%s' is not OPTION=VALUE\n", argv[i]);
+			return 2;
+		}
+		*eq = '\0';
+		if (kt_ksmctl_config_set(ctx, &cfg, argv[i], eq + 1) < 0)
+			return 2;
+	}
+	if (cfg.mode == KT_KSMCTL_STATIC) {
+		fprintf(stderr, "kvmtune: error: mode=static has no controller to watch: use "
+				"dynamic or advisor\n");
+		return 2;
+	}
+	if (!kt_ksm_available(ctx)) {
+		fprintf(stderr, "kvmtune: error: this kernel has no KSM (/%s)\n", KT_KSM_DIR);
+		return 1;
+	}
+	r = watch_journal(ctx, &orig);
+	if (r < 0)
+		return 1;
+	r = kt_ksmctl_runner_new(ctx, &cfg, uri, &runner);
+	if (r < 0)
+		goto out;
+	t0 = 0;
+	kt_ksmctl_runner_set_report(runner, print_decision, &t0);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	/* SIGINT/SIGTERM end the watch between two cycles, so the exit path restores. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	while (!done && cycles != 0) {
+		struct timespec wait = { (time_t)(cfg.interval_ms / 1000),
+					 (long)(cfg.interval_ms % 1000) * 1000000L };
+
+		kt_ksmctl_runner_step(runner, NULL);
+		if (cycles > 0 && --cycles == 0)
+			break;
+		if (sigtimedwait(&stop_signals, NULL, &wait) > 0)
+			done = 1;
+	}
+	kt_ksmctl_runner_cpu(runner, &cpu, &n);
+	printf("controller: %u cycles, %.3f ms CPU per cycle\n", n, n ? cpu * 1000 / n : 0.0);
+out:
+	kt_ksmctl_runner_free(runner);
+	if (keep)
+		return r < 0 ? 1 : 0;
+	if (kt_ksm_untune(ctx, WATCH_JOURNAL, &orig) < 0)
+		return 1;
+	return r < 0 ? 1 : 0;
+}
+
 int kt_cmd_ksm(struct kt_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -174,7 +318,9 @@ int kt_cmd_ksm(struct kt_ctx *ctx, int argc, char **argv)
 		return ksm_status(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "restore") == 0)
 		return ksm_restore(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "kvmtune: error: unknown ksm subcommand '%s': expected status or restore\n",
+	if (strcmp(argv[1], "watch") == 0)
+		return ksm_watch(ctx, argc - 1, argv + 1);
+	fprintf(stderr, "kvmtune: error: unknown ksm subcommand '%s': expected status, restore or watch\n",
 		argv[1]);
 	return 2;
 }

@@ -13,6 +13,14 @@ struct write_log {
 	char old[KT_KSM_KNOB_MAX + 4][KT_KSM_VALUE_MAX];
 };
 
+uint64_t kt_ksm_unmerge_margin(uint64_t mem_total)
+{
+	/* Headroom for the page cache and the guests' own growth while unmerging runs. */
+	uint64_t margin = mem_total / 20;
+
+	return margin < (UINT64_C(256) << 20) ? UINT64_C(256) << 20 : margin;
+}
+
 int kt_ksm_unmerge_fits(const struct kt_ctx *ctx, uint64_t *ret_need, uint64_t *ret_avail)
 {
 	struct kt_meminfo mi;
@@ -25,10 +33,7 @@ int kt_ksm_unmerge_fits(const struct kt_ctx *ctx, uint64_t *ret_need, uint64_t *
 	r = kt_meminfo_read(ctx, &mi);
 	if (r < 0)
 		return r;
-	/* Headroom for the page cache and the guests' own growth while unmerging runs. */
-	margin = mi.mem_total / 20;
-	if (margin < (UINT64_C(256) << 20))
-		margin = UINT64_C(256) << 20;
+	margin = kt_ksm_unmerge_margin(mi.mem_total);
 	need = sharing * (uint64_t)sysconf(_SC_PAGESIZE) + margin;
 	avail = mi.mem_available + mi.swap_free;
 	if (ret_need)

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "io.h"
 #include "ksm-status.h"
 #include "parse.h"
+#include "procscan.h"
 
 static const char *const counter_names[KT_KSM_COUNTER_MAX] = {
 	[KT_KSM_PAGES_SHARED] = "pages_shared",	  [KT_KSM_PAGES_SHARING] = "pages_sharing",
@@ -43,38 +42,20 @@ int kt_proc_stat_cpu_ticks(const char *stat_line, uint64_t *ret_ticks)
 
 int kt_ksmd_cpu_ticks(const struct kt_ctx *ctx, pid_t *ret_pid, uint64_t *ret_ticks)
 {
-	int fd;
-	DIR *d;
-	struct dirent *de;
-	int r = -ESRCH;
+	char path[64], buf[512];
+	pid_t pid;
+	int r;
 
-	fd = openat(kt_ctx_root_fd(ctx), "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return kt_negerrno();
-	d = fdopendir(fd);
-	if (!d) {
-		r = kt_negerrno();
-		close(fd);
+	r = kt_proc_find(ctx, "ksmd", &pid);
+	if (r < 0)
 		return r;
-	}
-	while ((de = readdir(d))) {
-		char path[64], buf[512];
-		long long pid;
-
-		if (kt_parse_int(de->d_name, 1, INT32_MAX, &pid) < 0)
-			continue;
-		snprintf(path, sizeof(path), "proc/%lld/comm", pid);
-		if (kt_read_attr(ctx, path, buf, sizeof(buf)) < 0 || strcmp(buf, "ksmd") != 0)
-			continue;
-		snprintf(path, sizeof(path), "proc/%lld/stat", pid);
-		if (kt_read_attr(ctx, path, buf, sizeof(buf)) < 0)
-			continue;
-		r = kt_proc_stat_cpu_ticks(buf, ret_ticks);
-		if (r == 0 && ret_pid)
-			*ret_pid = (pid_t)pid;
-		break;
-	}
-	closedir(d);
+	snprintf(path, sizeof(path), "proc/%d/stat", (int)pid);
+	r = kt_read_attr(ctx, path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	r = kt_proc_stat_cpu_ticks(buf, ret_ticks);
+	if (r == 0 && ret_pid)
+		*ret_pid = pid;
 	return r;
 }
 

@@ -81,6 +81,8 @@ int kt_ksm_apply(const struct kt_ctx *ctx, const struct kt_ksm_values *want, uns
  * MemAvailable + SwapFree must hold pages_sharing pages plus a margin. Returns 1 (fits),
  * 0 (does not), or -errno; ret_need/ret_avail (optional) receive the byte counts.
  */
+/* Headroom kept on top of the unmerged pages: 5% of RAM, at least 256 MiB. */
+uint64_t kt_ksm_unmerge_margin(uint64_t mem_total);
 int kt_ksm_unmerge_fits(const struct kt_ctx *ctx, uint64_t *ret_need, uint64_t *ret_avail);
 
 typedef void (*kt_ksm_verify_fn)(void *data, enum kt_ksm_knob knob, const char *want,

@@ -15,10 +15,19 @@
 #include "journal.h"
 #include "ksm-status.h"
 #include "ksm.h"
+#include "ksmctl-run.h"
 
 typedef struct {
 	PyTypeObject *context_type;
+	PyTypeObject *controller_type;
 } module_state;
+
+/* A running controller: its own library context, whose log callback may run on its thread. */
+typedef struct {
+	PyObject_HEAD struct kt_ctx *ctx;
+	struct kt_ksmctl_runner *runner;
+	PyObject *log;
+} ControllerObject;
 
 typedef struct {
 	PyObject_HEAD struct kt_ctx *ctx;
@@ -384,6 +393,221 @@ fail:
 	return NULL;
 }
 
+static void thread_log_fn(void *data, enum kt_log_prio prio, const char *msg)
+{
+	ControllerObject *self = data;
+	PyGILState_STATE gil;
+	PyObject *res;
+
+	if (!self->log || self->log == Py_None)
+		return;
+	gil = PyGILState_Ensure();
+	res = PyObject_CallFunction(self->log, "is", (int)prio, msg);
+	if (res)
+		Py_DECREF(res);
+	else
+		PyErr_Clear();
+	PyGILState_Release(gil);
+}
+
+static PyObject *Context_ksm_controller(PyObject *op, PyObject *args, PyObject *kwds)
+{
+	ContextObject *self = (ContextObject *)op;
+	static char *kwlist[] = { "options", "uri", NULL };
+	struct kt_kvlist kv = KT_KVLIST_INIT;
+	struct kt_ksmctl_config cfg;
+	struct call_log cl;
+	ControllerObject *ctl;
+	PyObject *opts, *module;
+	const char *uri = NULL;
+	module_state *st;
+	int r = 0;
+
+	if (check_ctx(self) < 0 ||
+	    !PyArg_ParseTupleAndKeywords(args, kwds, "O|z:ksm_controller", kwlist, &opts, &uri))
+		return NULL;
+	if (kvlist_from_dict(opts, &kv) < 0) {
+		kt_kvlist_clear(&kv);
+		return NULL;
+	}
+	kt_ksmctl_config_default(&cfg);
+	call_begin(self, &cl);
+	for (size_t i = 0; i < kv.n; i++) {
+		int e = kt_ksmctl_config_set(self->ctx, &cfg, kv.items[i].key, kv.items[i].value);
+
+		if (e < 0 && r == 0)
+			r = e;
+	}
+	kt_kvlist_clear(&kv);
+	if (call_end(self, &cl, r, NULL) < 0)
+		return NULL;
+	module = PyType_GetModule(Py_TYPE(op));
+	if (!module)
+		return NULL;
+	st = PyModule_GetState(module);
+	ctl = (ControllerObject *)PyType_GenericAlloc(st->controller_type, 0);
+	if (!ctl)
+		return NULL;
+	r = kt_ctx_new(kt_ctx_root(self->ctx), &ctl->ctx);
+	if (r == 0) {
+		kt_ctx_set_log_fn(ctl->ctx, thread_log_fn, ctl);
+		r = kt_ksmctl_runner_new(ctl->ctx, &cfg, uri, &ctl->runner);
+	}
+	if (r < 0) {
+		Py_DECREF(ctl);
+		errno = -r;
+		return PyErr_SetFromErrno(PyExc_OSError);
+	}
+	Py_INCREF(self->log);
+	ctl->log = self->log;
+	return (PyObject *)ctl;
+}
+
+static PyObject *Controller_start(PyObject *op, PyObject *Py_UNUSED(args))
+{
+	ControllerObject *self = (ControllerObject *)op;
+	int r = kt_ksmctl_runner_start(self->runner);
+
+	if (r < 0 && r != -EALREADY) {
+		errno = -r;
+		return PyErr_SetFromErrno(PyExc_OSError);
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *Controller_stop(PyObject *op, PyObject *Py_UNUSED(args))
+{
+	ControllerObject *self = (ControllerObject *)op;
+
+	/* The thread may be waiting for the GIL to log: let it have it while we join. */
+	Py_BEGIN_ALLOW_THREADS
+	kt_ksmctl_runner_stop(self->runner);
+	Py_END_ALLOW_THREADS
+	Py_RETURN_NONE;
+}
+
+static PyObject *Controller_step(PyObject *op, PyObject *Py_UNUSED(args))
+{
+	ControllerObject *self = (ControllerObject *)op;
+	struct kt_ksmctl_decision d;
+	int r;
+
+	r = kt_ksmctl_runner_step(self->runner, &d);
+	if (r < 0) {
+		errno = -r;
+		return PyErr_SetFromErrno(PyExc_OSError);
+	}
+	return Py_BuildValue("{s:s,s:O,s:i,s:I,s:I,s:s}", "phase", kt_ksmctl_phase_name(d.phase),
+			     "write", d.write ? Py_True : Py_False, "run", d.run, "pages_to_scan",
+			     d.pages_to_scan, "sleep_millisecs", d.sleep_ms, "reason", d.reason);
+}
+
+static PyObject *Controller_stats(PyObject *op, PyObject *Py_UNUSED(args))
+{
+	ControllerObject *self = (ControllerObject *)op;
+	unsigned cycles;
+	double cpu;
+
+	kt_ksmctl_runner_cpu(self->runner, &cpu, &cycles);
+	return Py_BuildValue("{s:s,s:I,s:d}", "phase",
+			     kt_ksmctl_phase_name(kt_ksmctl_runner_phase(self->runner)), "cycles",
+			     cycles, "cpu_seconds", cpu);
+}
+
+static int Controller_traverse(PyObject *op, visitproc visit, void *arg)
+{
+	Py_VISIT(((ControllerObject *)op)->log);
+	Py_VISIT(Py_TYPE(op));
+	return 0;
+}
+
+static void Controller_dealloc(PyObject *op)
+{
+	ControllerObject *self = (ControllerObject *)op;
+	PyTypeObject *tp = Py_TYPE(op);
+	freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+
+	PyObject_GC_UnTrack(op);
+	if (self->runner) {
+		Py_BEGIN_ALLOW_THREADS
+		kt_ksmctl_runner_stop(self->runner);
+		Py_END_ALLOW_THREADS
+		self->runner = kt_ksmctl_runner_free(self->runner);
+	}
+	self->ctx = kt_ctx_unref(self->ctx);
+	Py_CLEAR(self->log);
+	tp_free(op);
+	Py_DECREF(tp);
+}
+
+static PyMethodDef Controller_methods[] = {
+	{ "start", Controller_start, METH_NOARGS, "start(): run the controller on its own thread" },
+	{ "stop", Controller_stop, METH_NOARGS, "stop(): stop the thread and wait for it" },
+	{ "step", Controller_step, METH_NOARGS, "step() -> decision: one cycle, on this thread" },
+	{ "stats", Controller_stats, METH_NOARGS, "stats() -> {phase, cycles, cpu_seconds}" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static PyType_Slot Controller_slots[] = {
+	{ Py_tp_doc, "A dynamic KSM controller, made by Context.ksm_controller()." },
+	{ Py_tp_dealloc, Controller_dealloc },
+	{ Py_tp_traverse, Controller_traverse },
+	{ Py_tp_methods, Controller_methods },
+	{ 0, NULL },
+};
+
+static PyType_Spec Controller_spec = {
+	.name = "_kvmtune.Controller",
+	.basicsize = sizeof(ControllerObject),
+	.flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+	.slots = Controller_slots,
+};
+
+static PyObject *Context_ksm_add_current(PyObject *op, PyObject *args)
+{
+	ContextObject *self = (ContextObject *)op;
+	PyObject *opts, *names, *iter, *item;
+
+	if (check_ctx(self) < 0 || !PyArg_ParseTuple(args, "OO:ksm_add_current", &opts, &names))
+		return NULL;
+	if (!PyDict_Check(opts)) {
+		PyErr_SetString(PyExc_TypeError, "options must be a dict");
+		return NULL;
+	}
+	iter = PyObject_GetIter(names);
+	if (!iter)
+		return NULL;
+	while ((item = PyIter_Next(iter))) {
+		PyObject *b = NULL, *v;
+		const char *name;
+		char value[KT_KSM_VALUE_MAX];
+		enum kt_ksm_knob k;
+
+		if (utf8(item, "a knob name", &b, &name) < 0) {
+			Py_DECREF(item);
+			break;
+		}
+		k = kt_ksm_knob_from_name(name);
+		if (k >= 0 && PyDict_GetItem(opts, item) == NULL && kt_ksm_knob_supported(self->ctx, k) &&
+		    kt_ksm_read(self->ctx, k, value) == 0) {
+			v = PyUnicode_FromString(value);
+			if (!v || PyDict_SetItem(opts, item, v) < 0) {
+				Py_XDECREF(v);
+				Py_DECREF(b);
+				Py_DECREF(item);
+				break;
+			}
+			Py_DECREF(v);
+		}
+		Py_DECREF(b);
+		Py_DECREF(item);
+	}
+	Py_DECREF(iter);
+	if (PyErr_Occurred())
+		return NULL;
+	Py_RETURN_NONE;
+}
+
 static PyMethodDef Context_methods[] = {
 	{ "ksm_tune", Context_ksm_tune, METH_VARARGS,
 	  "ksm_tune(journal, options) -> originals: validate, journal the originals, apply." },
@@ -392,6 +616,11 @@ static PyMethodDef Context_methods[] = {
 	{ "ksm_verify", Context_ksm_verify, METH_VARARGS,
 	  "ksm_verify(options) -> [(knob, wanted, current or None, ok)]" },
 	{ "ksm_status", Context_ksm_status, METH_NOARGS, "ksm_status() -> dict" },
+	{ "ksm_controller", (PyCFunction)(void (*)(void))Context_ksm_controller,
+	  METH_VARARGS | METH_KEYWORDS,
+	  "ksm_controller(options, uri=None) -> Controller: validate options, prepare, not started" },
+	{ "ksm_add_current", Context_ksm_add_current, METH_VARARGS,
+	  "ksm_add_current(options, names): add each knob's current value unless options has it" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -430,8 +659,23 @@ static PyObject *ksm_knobs(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(args
 	return t;
 }
 
+static PyObject *ksm_controller_option_known(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+	PyObject *b = NULL;
+	const char *name;
+	bool known;
+
+	if (utf8(arg, "an option name", &b, &name) < 0)
+		return NULL;
+	known = kt_ksmctl_option_known(name);
+	Py_DECREF(b);
+	return PyBool_FromLong(known);
+}
+
 static PyMethodDef module_methods[] = {
 	{ "ksm_knobs", ksm_knobs, METH_NOARGS, "ksm_knobs() -> names of every KSM knob kvmtune knows" },
+	{ "ksm_controller_option_known", ksm_controller_option_known, METH_O,
+	  "ksm_controller_option_known(name) -> whether name is a controller option" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -445,6 +689,12 @@ static int module_exec(PyObject *m)
 	if (PyModule_AddObject(m, "Context", (PyObject *)st->context_type) < 0)
 		return -1;
 	Py_INCREF(st->context_type);
+	st->controller_type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &Controller_spec, NULL);
+	if (!st->controller_type)
+		return -1;
+	if (PyModule_AddObject(m, "Controller", (PyObject *)st->controller_type) < 0)
+		return -1;
+	Py_INCREF(st->controller_type);
 	if (PyModule_AddStringConstant(m, "__version__", KT_VERSION) < 0 ||
 	    PyModule_AddStringConstant(m, "STATE_DIR", "/" KT_STATE_DIR) < 0)
 		return -1;
@@ -456,6 +706,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
 	module_state *st = PyModule_GetState(m);
 
 	Py_VISIT(st->context_type);
+	Py_VISIT(st->controller_type);
 	return 0;
 }
 
@@ -464,6 +715,7 @@ static int module_clear(PyObject *m)
 	module_state *st = PyModule_GetState(m);
 
 	Py_CLEAR(st->context_type);
+	Py_CLEAR(st->controller_type);
 	return 0;
 }
 

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "ksmctl.h"
+
+/*
+ * Runs the controller: samples the host, decides, writes. Either one step at a time
+ * (kvmtune ksm watch) or on a thread of its own (inside tuned), stopped and joined by
+ * kt_ksmctl_runner_stop().
+ */
+struct kt_ksmctl_runner;
+
+typedef void (*kt_ksmctl_report_fn)(void *data, const struct kt_ksmctl_sample *s,
+				    const struct kt_ksmctl_decision *d, double cycle_cpu_seconds);
+
+/* uri: libvirt URI for the guests' memory, NULL for KT_VIRT_DEFAULT_URI, "" for none. */
+int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg, const char *uri,
+			 struct kt_ksmctl_runner **ret);
+struct kt_ksmctl_runner *kt_ksmctl_runner_free(struct kt_ksmctl_runner *r);
+void kt_ksmctl_runner_set_report(struct kt_ksmctl_runner *r, kt_ksmctl_report_fn fn, void *data);
+
+int kt_ksmctl_runner_sample(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample *ret);
+/* One cycle: sample, decide, write what was decided. */
+int kt_ksmctl_runner_step(struct kt_ksmctl_runner *r, struct kt_ksmctl_decision *ret);
+
+int kt_ksmctl_runner_start(struct kt_ksmctl_runner *r);
+/* Stops the thread and waits for it; a runner that is not running is left as it is. */
+void kt_ksmctl_runner_stop(struct kt_ksmctl_runner *r);
+/* The controller's own CPU time over all its cycles, and how many there were. */
+void kt_ksmctl_runner_cpu(struct kt_ksmctl_runner *r, double *ret_seconds, unsigned *ret_cycles);
+enum kt_ksmctl_phase kt_ksmctl_runner_phase(struct kt_ksmctl_runner *r);

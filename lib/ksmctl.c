@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Decisions of the dynamic KSM controller.
+ *
+ * When: the condition ksmtuned has used since 2009, so an operator's expectations carry
+ * over: KSM is needed when the memory given to guests plus a threshold (thres_coef% of RAM)
+ * exceeds RAM, or when less than the threshold is available; memory pressure (PSI) counts
+ * too. It stops only after the condition has been false for calm_cycles samples.
+ *
+ * How fast: payoff-driven instead of ksmtuned's slow +300 pages/minute ramp. Engaging starts
+ * at the full merge rate, held under a ksmd CPU budget. Once a full scan of memory adds
+ * almost nothing (settle_permille), merging is done: the rate drops to a trickle that keeps
+ * merged memory merged at next to no CPU. New guests, memory pressure or a scan that finds
+ * new sharable pages start merging again.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ksm.h"
+#include "ksmctl.h"
+
+#define MIB (UINT64_C(1) << 20)
+
+void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg)
+{
+	*cfg = (struct kt_ksmctl_config){
+		.mode = KT_KSMCTL_STATIC,
+		/* Reading a few sysfs files costs microseconds; 5 s reacts to a new guest quickly. */
+		.interval_ms = 5000,
+		/* ksmtuned's defaults (KSM_THRES_COEF=20; KSM_THRES_CONST is 2048 KiB). */
+		.thres_coef = 20,
+		.thres_const = 2 * MIB,
+		/* Half a CPU while there is work; merging a few GiB then takes seconds, not minutes. */
+		.cpu_budget = 50,
+		/* 2500 pages per 10 ms is the ceiling; the CPU budget usually binds first. */
+		.merge_pages = 2500,
+		.merge_sleep_ms = 10,
+		/* 100 pages a second: a full pass over 64 GiB in under two days, ksmd all but idle. */
+		.idle_pages = 100,
+		.idle_sleep_ms = 1000,
+		/* A full scan adding under 1% of what is already shared has little left to find. */
+		.settle_permille = 10,
+		/* 10% of the last 10 s stalled on memory is the kernel docs' "under pressure". */
+		.psi_merge = 10,
+		/* One minute at the default interval: a brief dip does not stop KSM. */
+		.calm_cycles = 12,
+		.stop = KT_KSMCTL_STOP_KEEP,
+	};
+}
+
+void kt_ksmctl_state_init(struct kt_ksmctl_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->phase = KT_KSMCTL_OFF;
+	st->run = -1;
+}
+
+static const char *const phase_names[KT_KSMCTL_PHASE_MAX] = {
+	[KT_KSMCTL_OFF] = "off",
+	[KT_KSMCTL_MERGING] = "merging",
+	[KT_KSMCTL_SETTLED] = "settled",
+	[KT_KSMCTL_YIELDED] = "yielded",
+};
+
+static const char *const mode_names[KT_KSMCTL_MODE_MAX] = {
+	[KT_KSMCTL_STATIC] = "static",
+	[KT_KSMCTL_DYNAMIC] = "dynamic",
+	[KT_KSMCTL_ADVISOR] = "advisor",
+};
+
+const char *kt_ksmctl_phase_name(enum kt_ksmctl_phase p)
+{
+	return p >= 0 && p < KT_KSMCTL_PHASE_MAX ? phase_names[p] : NULL;
+}
+
+const char *kt_ksmctl_mode_name(enum kt_ksmctl_mode m)
+{
+	return m >= 0 && m < KT_KSMCTL_MODE_MAX ? mode_names[m] : NULL;
+}
+
+enum kt_ksmctl_mode kt_ksmctl_mode_from_name(const char *s)
+{
+	for (int m = 0; m < KT_KSMCTL_MODE_MAX; m++)
+		if (s && strcmp(s, mode_names[m]) == 0)
+			return (enum kt_ksmctl_mode)m;
+	return KT_KSMCTL_MODE_INVALID;
+}
+
+static int64_t saved_pages(const struct kt_ksmctl_sample *s)
+{
+	return s->pages_sharing + s->zero_pages;
+}
+
+static int64_t settle_limit(const struct kt_ksmctl_config *cfg, const struct kt_ksmctl_sample *s)
+{
+	int64_t limit = saved_pages(s) * (int64_t)cfg->settle_permille / 1000;
+
+	/* Below 64 pages (256 KiB) a scan's gain is noise. */
+	return limit < 64 ? 64 : limit;
+}
+
+static void set_rate(struct kt_ksmctl_decision *d, int run, unsigned pages, unsigned sleep_ms)
+{
+	d->write = true;
+	d->run = run;
+	d->pages_to_scan = pages;
+	d->sleep_ms = sleep_ms;
+}
+
+static void mark_scan(struct kt_ksmctl_state *st, const struct kt_ksmctl_sample *s)
+{
+	st->scan_mark_full_scans = s->full_scans;
+	st->scan_mark_saved = saved_pages(s);
+}
+
+static void start_merging(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
+			  const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *d)
+{
+	st->phase = KT_KSMCTL_MERGING;
+	st->scans_merging = 0;
+	mark_scan(st, s);
+	set_rate(d, 1, cfg->merge_pages, cfg->merge_sleep_ms);
+	d->advisor = cfg->mode == KT_KSMCTL_ADVISOR;
+	d->notable = true;
+}
+
+static bool other_writer(const struct kt_ksmctl_config *cfg, const struct kt_ksmctl_state *st,
+			 const struct kt_ksmctl_sample *s)
+{
+	if (!st->wrote)
+		return false;
+	if (s->run != st->run)
+		return true;
+	return cfg->mode == KT_KSMCTL_DYNAMIC && st->run == 1 &&
+	       (s->pages_to_scan != st->pages || s->sleep_ms != st->sleep_ms);
+}
+
+static void stop(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
+		 const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *d, size_t *len)
+{
+	int run = 0;
+
+	if (cfg->stop == KT_KSMCTL_STOP_UNMERGE) {
+		uint64_t need = (uint64_t)s->pages_sharing * s->page_size +
+				kt_ksm_unmerge_margin(s->mem_total);
+		uint64_t avail = s->mem_available + s->swap_free;
+
+		if (avail >= need)
+			run = 2;
+		else
+			*len += (size_t)snprintf(d->reason + *len, sizeof(d->reason) - *len,
+						 "; not unmerging: it needs %llu MiB, %llu MiB are "
+						 "available with swap, so stopping with pages kept merged",
+						 (unsigned long long)(need / MIB),
+						 (unsigned long long)(avail / MIB));
+	}
+	st->phase = KT_KSMCTL_OFF;
+	set_rate(d, run, st->pages, st->sleep_ms);
+	d->notable = true;
+}
+
+void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
+		      const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *ret)
+{
+	struct kt_ksmctl_decision d;
+	uint64_t thres, committed_mib = s->committed / MIB, total_mib = s->mem_total / MIB;
+	double dt = st->have_prev ? s->t - st->prev.t : 0;
+	bool pressure = s->have_psi && s->psi_some_avg10 >= cfg->psi_merge;
+	bool need;
+	size_t len = 0;
+
+	memset(&d, 0, sizeof(d));
+#define REASON(...) (len += (size_t)snprintf(d.reason + len, sizeof(d.reason) - len, __VA_ARGS__))
+
+	if (!st->have_prev && s->run == 1 && st->phase == KT_KSMCTL_OFF) {
+		/* KSM already runs: take it over, so that it stops when it is not needed. */
+		st->phase = KT_KSMCTL_MERGING;
+		st->pages = s->pages_to_scan;
+		st->sleep_ms = s->sleep_ms;
+		mark_scan(st, s);
+	}
+	if (s->foreign_pid > 0) {
+		if (st->phase != KT_KSMCTL_YIELDED)
+			d.notable = true;
+		st->phase = KT_KSMCTL_YIELDED;
+		st->wrote = false;
+		REASON("%s (pid %d) controls KSM: leaving KSM to it while it runs", s->foreign_comm,
+		       (int)s->foreign_pid);
+		goto out;
+	}
+	if (st->phase == KT_KSMCTL_YIELDED) {
+		if (st->wrote) {
+			REASON("another process changed KSM: leaving KSM to it");
+			goto out;
+		}
+		/* The other controller exited: start over from what the kernel has now. */
+		st->phase = s->run == 1 ? KT_KSMCTL_MERGING : KT_KSMCTL_OFF;
+		st->pages = s->pages_to_scan;
+		st->sleep_ms = s->sleep_ms;
+		mark_scan(st, s);
+		d.notable = true;
+		REASON("no other KSM controller runs any more; ");
+	}
+	if (other_writer(cfg, st, s)) {
+		REASON("another process changed KSM (run %d->%d, pages_to_scan %u->%u, "
+		       "sleep_millisecs %u->%u): leaving KSM to it",
+		       st->run, s->run, st->pages, s->pages_to_scan, st->sleep_ms, s->sleep_ms);
+		st->phase = KT_KSMCTL_YIELDED;
+		d.notable = true;
+		goto out;
+	}
+
+	thres = s->mem_total * cfg->thres_coef / 100;
+	if (thres < cfg->thres_const)
+		thres = cfg->thres_const;
+	need = s->committed + thres >= s->mem_total || s->mem_available < thres || pressure;
+
+	if (!need) {
+		st->calm++;
+		if (st->phase == KT_KSMCTL_OFF) {
+			REASON("not needed: guests %llu MiB + threshold %llu MiB < RAM %llu MiB, "
+			       "%llu MiB available",
+			       (unsigned long long)committed_mib, (unsigned long long)(thres / MIB),
+			       (unsigned long long)total_mib,
+			       (unsigned long long)(s->mem_available / MIB));
+			goto out;
+		}
+		if (st->calm >= cfg->calm_cycles) {
+			REASON("stopping: not needed for %u samples (guests %llu MiB, %llu MiB "
+			       "available)",
+			       st->calm, (unsigned long long)committed_mib,
+			       (unsigned long long)(s->mem_available / MIB));
+			stop(cfg, st, s, &d, &len);
+			goto out;
+		}
+		REASON("not needed for %u of %u samples before stopping", st->calm, cfg->calm_cycles);
+		goto out;
+	} else {
+		st->calm = 0;
+	}
+
+	if (st->phase == KT_KSMCTL_OFF) {
+		start_merging(cfg, st, s, &d);
+		REASON("merging: guests %llu MiB + threshold %llu MiB vs RAM %llu MiB, %llu MiB "
+		       "available%s",
+		       (unsigned long long)committed_mib, (unsigned long long)(thres / MIB),
+		       (unsigned long long)total_mib, (unsigned long long)(s->mem_available / MIB),
+		       pressure ? ", memory pressure" : "");
+		goto out;
+	}
+	if (cfg->mode == KT_KSMCTL_ADVISOR) {
+		REASON("running; the kernel advisor sets the scan rate");
+		goto out;
+	}
+
+	if (s->full_scans > st->scan_mark_full_scans) {
+		int64_t gain = saved_pages(s) - st->scan_mark_saved, limit = settle_limit(cfg, s);
+		unsigned scans = (unsigned)(s->full_scans - st->scan_mark_full_scans);
+
+		mark_scan(st, s);
+		if (st->phase == KT_KSMCTL_MERGING) {
+			st->scans_merging += scans;
+			/* The first pass only records checksums: merging shows from the second. */
+			if (st->scans_merging >= 2 && gain < limit) {
+				st->phase = KT_KSMCTL_SETTLED;
+				st->committed_at_settle = s->committed;
+				set_rate(&d, 1, cfg->idle_pages, cfg->idle_sleep_ms);
+				d.notable = true;
+				REASON("settled: the last full scan added %lld pages (< %lld); %llu MiB "
+				       "saved",
+				       (long long)gain, (long long)limit,
+				       (unsigned long long)((uint64_t)saved_pages(s) * s->page_size / MIB));
+				goto out;
+			}
+			REASON("full scan added %lld pages; ", (long long)gain);
+		} else if (gain >= limit) {
+			start_merging(cfg, st, s, &d);
+			REASON("merging: a slow scan found %lld new sharable pages", (long long)gain);
+			goto out;
+		}
+	}
+
+	if (st->phase == KT_KSMCTL_SETTLED) {
+		uint64_t grow = st->committed_at_settle / 20;
+
+		if (grow < 256 * MIB)
+			grow = 256 * MIB;
+		if (s->committed > st->committed_at_settle + grow || pressure) {
+			start_merging(cfg, st, s, &d);
+			REASON("merging: %s",
+			       pressure ? "memory pressure" : "guests grew since merging settled");
+			goto out;
+		}
+		REASON("settled: %llu MiB saved",
+		       (unsigned long long)((uint64_t)saved_pages(s) * s->page_size / MIB));
+		goto out;
+	}
+
+	/* Merging: hold ksmd near the CPU budget by scaling the batch. */
+	if (dt > 0 && s->ksmd_cpu >= 0 && st->prev.ksmd_cpu >= 0) {
+		double cpu = (s->ksmd_cpu - st->prev.ksmd_cpu) / dt * 100.0;
+		unsigned pages = st->pages;
+
+		if (cpu > cfg->cpu_budget * 1.1 && cpu > 0)
+			pages = (unsigned)(st->pages * (cfg->cpu_budget / cpu));
+		else if (cpu < cfg->cpu_budget * 0.7 && st->pages < cfg->merge_pages)
+			pages = cpu > 1.0 ? (unsigned)(st->pages * (cfg->cpu_budget / cpu))
+					  : cfg->merge_pages;
+		if (pages < cfg->idle_pages)
+			pages = cfg->idle_pages;
+		if (pages > cfg->merge_pages)
+			pages = cfg->merge_pages;
+		REASON("merging: ksmd at %.0f%% of a CPU (budget %u%%), %lld pages saved", cpu,
+		       cfg->cpu_budget, (long long)saved_pages(s));
+		if (pages != st->pages)
+			set_rate(&d, 1, pages, cfg->merge_sleep_ms);
+	} else {
+		REASON("merging: %lld pages saved", (long long)saved_pages(s));
+	}
+#undef REASON
+out:
+	if (d.write) {
+		st->wrote = true;
+		st->run = d.run;
+		st->pages = d.pages_to_scan;
+		st->sleep_ms = d.sleep_ms;
+	}
+	d.phase = st->phase;
+	st->prev = *s;
+	st->have_prev = true;
+	*ret = d;
+}

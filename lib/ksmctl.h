@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctx.h"
+
+/*
+ * The dynamic KSM controller. kt_ksmctl_decide() is a pure function of the configuration,
+ * its own state and one sample of the host, so recorded sample sequences test it; the
+ * runner (ksmctl-run.c) takes the samples, writes the decisions and owns the thread.
+ */
+
+enum kt_ksmctl_mode {
+	KT_KSMCTL_STATIC,  /* knobs only: no controller */
+	KT_KSMCTL_DYNAMIC, /* on/off and scan rate decided here */
+	KT_KSMCTL_ADVISOR, /* on/off decided here, scan rate left to advisor_mode=scan-time */
+	KT_KSMCTL_MODE_MAX,
+	KT_KSMCTL_MODE_INVALID = -EINVAL,
+};
+
+enum kt_ksmctl_stop {
+	KT_KSMCTL_STOP_KEEP,	/* run=0: merged pages stay merged */
+	KT_KSMCTL_STOP_UNMERGE, /* run=2, only when the memory to unmerge into is there */
+	KT_KSMCTL_STOP_MAX,
+	KT_KSMCTL_STOP_INVALID = -EINVAL,
+};
+
+struct kt_ksmctl_config {
+	enum kt_ksmctl_mode mode;
+	unsigned interval_ms;
+	/* Engage when guests + this share of RAM exceed RAM, or less than it is available. */
+	unsigned thres_coef;
+	uint64_t thres_const;
+	/* ksmd's CPU ceiling while merging, percent of one CPU. */
+	unsigned cpu_budget;
+	unsigned merge_pages, merge_sleep_ms;
+	unsigned idle_pages, idle_sleep_ms;
+	/* A full scan that adds fewer sharing pages than this share (per mille) of those shared settles. */
+	unsigned settle_permille;
+	/* Merge again when memory PSI some avg10 reaches this percentage. */
+	unsigned psi_merge;
+	/* Cycles the disengage condition must hold before KSM stops. */
+	unsigned calm_cycles;
+	enum kt_ksmctl_stop stop;
+};
+
+struct kt_ksmctl_sample {
+	double t;
+	uint64_t mem_total;
+	uint64_t mem_available;
+	uint64_t swap_free;
+	bool have_psi;
+	double psi_some_avg10;
+	/* Memory given to running guests (libvirt) or resident in qemu processes (fallback). */
+	uint64_t committed;
+	int64_t pages_shared;
+	int64_t pages_sharing;
+	int64_t zero_pages;
+	int64_t full_scans;
+	/* -1 when ksmd was not found. */
+	double ksmd_cpu;
+	int run;
+	unsigned pages_to_scan;
+	unsigned sleep_ms;
+	uint64_t page_size;
+	/* Another KSM controller found running (ksmtuned, momd), or 0. */
+	pid_t foreign_pid;
+	char foreign_comm[16];
+};
+
+enum kt_ksmctl_phase {
+	KT_KSMCTL_OFF,
+	KT_KSMCTL_MERGING,
+	KT_KSMCTL_SETTLED,
+	KT_KSMCTL_YIELDED,
+	KT_KSMCTL_PHASE_MAX,
+	KT_KSMCTL_PHASE_INVALID = -EINVAL,
+};
+
+struct kt_ksmctl_state {
+	enum kt_ksmctl_phase phase;
+	bool have_prev;
+	struct kt_ksmctl_sample prev;
+	/* Written by the controller: a different value in a sample means another writer. */
+	bool wrote;
+	int run;
+	unsigned pages;
+	unsigned sleep_ms;
+	int64_t scan_mark_full_scans;
+	int64_t scan_mark_saved;
+	unsigned scans_merging;
+	unsigned calm;
+	uint64_t committed_at_settle;
+};
+
+struct kt_ksmctl_decision {
+	/* Whether to write run/pages_to_scan/sleep_millisecs (or advisor_mode) now. */
+	bool write;
+	int run;
+	unsigned pages_to_scan;
+	unsigned sleep_ms;
+	bool advisor;
+	enum kt_ksmctl_phase phase;
+	/* The phase changed or an unusual event: worth a log line. */
+	bool notable;
+	char reason[256];
+};
+
+void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg);
+void kt_ksmctl_state_init(struct kt_ksmctl_state *st);
+const char *kt_ksmctl_phase_name(enum kt_ksmctl_phase p);
+const char *kt_ksmctl_mode_name(enum kt_ksmctl_mode m);
+enum kt_ksmctl_mode kt_ksmctl_mode_from_name(const char *s);
+
+void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
+		      const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *ret);
+
+/*
+ * Controller options as profiles and the command line give them (mode, interval,
+ * thres_coef, thres_const, cpu_budget, merge_pages, merge_sleep, idle_pages, idle_sleep,
+ * psi_merge, stop, ksmtuned_conf). Errors are logged with option, value and what is allowed.
+ */
+bool kt_ksmctl_option_known(const char *name);
+int kt_ksmctl_config_set(const struct kt_ctx *ctx, struct kt_ksmctl_config *cfg, const char *name,
+			 const char *value);
+/* Takes KSM_THRES_COEF, KSM_THRES_CONST, KSM_NPAGES_MIN/MAX and KSM_SLEEP_MSEC from ksmtuned.conf. */
+int kt_ksmctl_config_ksmtuned(const struct kt_ctx *ctx, struct kt_ksmctl_config *cfg,
+			      const char *path);
