@@ -15,7 +15,7 @@ CFLAGS ?= -O2 -g
 LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
 LIBS := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt) -linih -lpthread
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" $(LIBVIRT_CFLAGS) \
-	-Ilib $(CFLAGS)
+	-Ilib $(CPPFLAGS) $(CFLAGS)
 # Unit tests run the library against a fake kernel (tests/unit/fixture.c).
 WRAP := -Wl,--wrap=kt_write_attr
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -36,7 +36,8 @@ PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 # Limited API of Python 3.9 (RHEL 9's interpreter): one binary serves every newer Python.
 EXT_CFLAGS = -I$(PY_INCLUDE) -DPy_LIMITED_API=0x03090000 -fvisibility=hidden
 TUNED_PLUGINS_DIR ?= $(shell $(PYTHON) -c 'import os, tuned.plugins; print(os.path.dirname(tuned.plugins.__file__))')
-TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(c.LOAD_DIRECTORIES[0])')
+# tuned 2.23 moved system profiles to /usr/lib/tuned/profiles and renamed the constant.
+TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "SYSTEM_PROFILES_DIR", None) or getattr(c, "SYSTEM_PROFILE_DIR", None) or c.LOAD_DIRECTORIES[0])')
 PLUGINS := $(wildcard plugins/*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
@@ -108,6 +109,7 @@ lint:
 
 install: all
 	@test -n "$(TUNED_PLUGINS_DIR)" || { echo "tuned is not importable by $(PYTHON): install tuned or set TUNED_PLUGINS_DIR" >&2; exit 1; }
+	@test -n "$(TUNED_PROFILES_DIR)" || { echo "cannot find tuned's profile directory: set TUNED_PROFILES_DIR" >&2; exit 1; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(TUNED_PLUGINS_DIR)
 	install -m 0755 $(B)/kvmtune $(DESTDIR)$(BINDIR)/kvmtune
 	install -m 0644 $(EXT) $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
