@@ -15,16 +15,16 @@ void kt_cmd_ksm_help(void)
 {
 	printf("Usage: kvmtune ksm status [--json]\n"
 	       "       kvmtune ksm restore NAME\n"
-	       "       kvmtune ksm watch [--cycles=N] [--keep] [--uri=URI] [OPTION=VALUE...]\n\n"
+	       "       kvmtune ksm watch [--cycles=N] [--keep] [OPTION=VALUE...]\n\n"
 	       "status   every KSM knob and whether this kernel has it, the merge counters,\n"
 	       "         memory saved and ksmd's CPU time\n"
 	       "restore  put back the original values kept in the journal NAME (for example\n"
 	       "         kvm_ksm-ksm, the kvm_ksm instance 'ksm') when tuned cannot\n"
 	       "watch    run the dynamic KSM controller in the foreground, one line per decision;\n"
 	       "         OPTION=VALUE are the controller options of kvm_ksm (mode=dynamic|advisor,\n"
-	       "         interval, thres_coef, cpu_budget, ksmtuned_conf=...). On exit the KSM\n"
-	       "         settings it changed are put back, unless --keep; --cycles stops after N\n"
-	       "         decisions; --uri names the libvirt connection (\"\" for none)\n");
+	       "         interval, thres_coef, cpu_budget, libvirt_uri, ksmtuned_conf=...). On exit\n"
+	       "         the KSM settings it changed are put back, unless --keep; --cycles stops\n"
+	       "         after N decisions\n");
 }
 
 static void json_str(const char *s)
@@ -210,14 +210,14 @@ static int watch_journal(struct kt_ctx *ctx, struct kt_ksm_values *orig)
 static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "cycles", required_argument, NULL, 'n' }, { "keep", no_argument, NULL, 'k' },
-		{ "uri", required_argument, NULL, 'u' },    { "help", no_argument, NULL, 'h' },
+		{ "cycles", required_argument, NULL, 'n' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kt_ksmctl_runner *runner = NULL;
 	struct kt_ksmctl_config cfg;
 	struct kt_ksm_values orig;
-	const char *uri = NULL;
 	long long cycles = -1;
 	int keep = 0, c, r, done = 0;
 	double t0, cpu;
@@ -226,7 +226,7 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 
 	kt_ksmctl_config_default(&cfg);
 	cfg.mode = KT_KSMCTL_DYNAMIC;
-	while ((c = getopt_long(argc, argv, "n:ku:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:kh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (kt_parse_int(optarg, 1, INT32_MAX, &cycles) < 0) {
@@ -237,9 +237,6 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 			break;
 		case 'k':
 			keep = 1;
-			break;
-		case 'u':
-			uri = optarg;
 			break;
 		case 'h':
 			kt_cmd_ksm_help();
@@ -271,7 +268,7 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 	r = watch_journal(ctx, &orig);
 	if (r < 0)
 		return 1;
-	r = kt_ksmctl_runner_new(ctx, &cfg, uri, &runner);
+	r = kt_ksmctl_runner_new(ctx, &cfg, &runner);
 	if (r < 0)
 		goto out;
 	t0 = 0;

@@ -17,6 +17,7 @@ enum opt_kind {
 	OPT_SECONDS,
 	OPT_MS,
 	OPT_PATH,
+	OPT_URI,
 };
 
 struct opt {
@@ -41,6 +42,7 @@ static const struct opt opts[] = {
 	{ "idle_sleep", OPT_MS, OFF(idle_sleep_ms), 1, 600000, "milliseconds, 1..600000" },
 	{ "psi_merge", OPT_UINT, OFF(psi_merge), 1, 100, "a percentage, 1..100" },
 	{ "stop", OPT_STOP, OFF(stop), 0, 0, "keep or unmerge" },
+	{ "libvirt_uri", OPT_URI, OFF(uri), 0, 0, "a libvirt URI, or none" },
 	{ "ksmtuned_conf", OPT_PATH, 0, 0, 0, "the path of a ksmtuned.conf" },
 };
 
@@ -83,6 +85,11 @@ static int set_one(const struct kt_ctx *ctx, struct kt_ksmctl_config *cfg, const
 		return 0;
 	case OPT_PATH:
 		return kt_ksmctl_config_ksmtuned(ctx, cfg, value);
+	case OPT_URI:
+		if (!*value || strlen(value) >= sizeof(cfg->uri) || strpbrk(value, " \t\n"))
+			return -EINVAL;
+		snprintf(cfg->uri, sizeof(cfg->uri), "%s", value);
+		return 0;
 	case OPT_SECONDS:
 	case OPT_MS:
 	case OPT_UINT:

@@ -25,7 +25,6 @@ struct kt_ksmctl_runner {
 	struct kt_ctx *ctx;
 	struct kt_ksmctl_config cfg;
 	struct kt_ksmctl_state st;
-	char *uri;
 	struct kt_virt *virt;
 	unsigned virt_retry;
 	bool virt_warned;
@@ -46,7 +45,7 @@ struct kt_ksmctl_runner {
 	bool stopping;
 };
 
-int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg, const char *uri,
+int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg,
 			 struct kt_ksmctl_runner **ret)
 {
 	struct kt_ksmctl_runner *r = calloc(1, sizeof(*r));
@@ -54,11 +53,6 @@ int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg,
 
 	if (!r)
 		return -ENOMEM;
-	r->uri = strdup(uri ? uri : KT_VIRT_DEFAULT_URI);
-	if (!r->uri) {
-		free(r);
-		return -ENOMEM;
-	}
 	r->ctx = kt_ctx_ref(ctx);
 	r->cfg = *cfg;
 	kt_ksmctl_state_init(&r->st);
@@ -80,7 +74,6 @@ struct kt_ksmctl_runner *kt_ksmctl_runner_free(struct kt_ksmctl_runner *r)
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
 	kt_ctx_unref(r->ctx);
-	free(r->uri);
 	free(r);
 	return NULL;
 }
@@ -145,12 +138,12 @@ static void sample_committed(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample
 	char *err = NULL;
 	int e;
 
-	if (!r->virt && r->uri[0] && r->virt_retry == 0) {
-		e = kt_virt_open(r->uri, &r->virt, &err);
+	if (!r->virt && strcmp(r->cfg.uri, "none") != 0 && r->virt_retry == 0) {
+		e = kt_virt_open(r->cfg.uri, &r->virt, &err);
 		if (e < 0 && !r->virt_warned) {
 			kt_info(r->ctx, "libvirt at %s cannot be reached (%s): counting the memory of "
 					"qemu processes instead",
-				r->uri, err ? err : strerror(-e));
+				r->cfg.uri, err ? err : strerror(-e));
 			r->virt_warned = true;
 		}
 		free(err);

@@ -13,8 +13,7 @@ struct kt_ksmctl_runner;
 typedef void (*kt_ksmctl_report_fn)(void *data, const struct kt_ksmctl_sample *s,
 				    const struct kt_ksmctl_decision *d, double cycle_cpu_seconds);
 
-/* uri: libvirt URI for the guests' memory, NULL for KT_VIRT_DEFAULT_URI, "" for none. */
-int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg, const char *uri,
+int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg,
 			 struct kt_ksmctl_runner **ret);
 struct kt_ksmctl_runner *kt_ksmctl_runner_free(struct kt_ksmctl_runner *r);
 void kt_ksmctl_runner_set_report(struct kt_ksmctl_runner *r, kt_ksmctl_report_fn fn, void *data);

@@ -18,6 +18,7 @@
 
 #include "ksm.h"
 #include "ksmctl.h"
+#include "virt.h"
 
 #define MIB (UINT64_C(1) << 20)
 
@@ -45,6 +46,7 @@ void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg)
 		/* One minute at the default interval: a brief dip does not stop KSM. */
 		.calm_cycles = 12,
 		.stop = KT_KSMCTL_STOP_KEEP,
+		.uri = KT_VIRT_DEFAULT_URI,
 	};
 }
 

@@ -45,6 +45,8 @@ struct kt_ksmctl_config {
 	/* Cycles the disengage condition must hold before KSM stops. */
 	unsigned calm_cycles;
 	enum kt_ksmctl_stop stop;
+	/* libvirt connection for the guests' memory; "none" counts qemu processes instead. */
+	char uri[256];
 };
 
 struct kt_ksmctl_sample {
@@ -121,7 +123,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 /*
  * Controller options as profiles and the command line give them (mode, interval,
  * thres_coef, thres_const, cpu_budget, merge_pages, merge_sleep, idle_pages, idle_sleep,
- * psi_merge, stop, ksmtuned_conf). Errors are logged with option, value and what is allowed.
+ * psi_merge, stop, libvirt_uri, ksmtuned_conf). Errors are logged with option, value and what is allowed.
  */
 bool kt_ksmctl_option_known(const char *name);
 int kt_ksmctl_config_set(const struct kt_ctx *ctx, struct kt_ksmctl_config *cfg, const char *name,

@@ -413,18 +413,17 @@ static void thread_log_fn(void *data, enum kt_log_prio prio, const char *msg)
 static PyObject *Context_ksm_controller(PyObject *op, PyObject *args, PyObject *kwds)
 {
 	ContextObject *self = (ContextObject *)op;
-	static char *kwlist[] = { "options", "uri", NULL };
+	static char *kwlist[] = { "options", NULL };
 	struct kt_kvlist kv = KT_KVLIST_INIT;
 	struct kt_ksmctl_config cfg;
 	struct call_log cl;
 	ControllerObject *ctl;
 	PyObject *opts, *module;
-	const char *uri = NULL;
 	module_state *st;
 	int r = 0;
 
 	if (check_ctx(self) < 0 ||
-	    !PyArg_ParseTupleAndKeywords(args, kwds, "O|z:ksm_controller", kwlist, &opts, &uri))
+	    !PyArg_ParseTupleAndKeywords(args, kwds, "O:ksm_controller", kwlist, &opts))
 		return NULL;
 	if (kvlist_from_dict(opts, &kv) < 0) {
 		kt_kvlist_clear(&kv);
@@ -451,7 +450,7 @@ static PyObject *Context_ksm_controller(PyObject *op, PyObject *args, PyObject *
 	r = kt_ctx_new(kt_ctx_root(self->ctx), &ctl->ctx);
 	if (r == 0) {
 		kt_ctx_set_log_fn(ctl->ctx, thread_log_fn, ctl);
-		r = kt_ksmctl_runner_new(ctl->ctx, &cfg, uri, &ctl->runner);
+		r = kt_ksmctl_runner_new(ctl->ctx, &cfg, &ctl->runner);
 	}
 	if (r < 0) {
 		Py_DECREF(ctl);
@@ -618,7 +617,7 @@ static PyMethodDef Context_methods[] = {
 	{ "ksm_status", Context_ksm_status, METH_NOARGS, "ksm_status() -> dict" },
 	{ "ksm_controller", (PyCFunction)(void (*)(void))Context_ksm_controller,
 	  METH_VARARGS | METH_KEYWORDS,
-	  "ksm_controller(options, uri=None) -> Controller: validate options, prepare, not started" },
+	  "ksm_controller(options) -> Controller: validate options, prepare, not started" },
 	{ "ksm_add_current", Context_ksm_add_current, METH_VARARGS,
 	  "ksm_add_current(options, names): add each knob's current value unless options has it" },
 	{ NULL, NULL, 0, NULL },

@@ -50,6 +50,7 @@ CONTROLLER_OPTIONS = (
     "idle_sleep",
     "psi_merge",
     "stop",
+    "libvirt_uri",
     "ksmtuned_conf",
 )
 

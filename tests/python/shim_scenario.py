@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import time
 
 ROOT = os.environ["KVMTUNE_ROOT"]
 KNOBS = ("run", "pages_to_scan", "sleep_millisecs", "use_zero_pages", "advisor_mode")
@@ -98,10 +99,29 @@ def main():
     obs = {"class": cls.__name__, "commands": len(getattr(plugin, "_commands", {})),
            "before": knobs()}
 
-    if scenario == "bad":
+    if scenario == "dynamic":
+        # thres_coef=100: the threshold is all of RAM, so KSM is needed whatever runs.
+        inst = make_instance(plugin, "ksm", {"mode": "dynamic", "interval": "1",
+                                             "thres_coef": "100", "libvirt_uri": "none",
+                                             "use_zero_pages": "1", "pages_to_scan": "900"})
+        threads = len(os.listdir("/proc/self/task"))
+        plugin.instance_apply_tuning(inst)
+        deadline = time.time() + 10
+        while knobs()["run"] != "1" and time.time() < deadline:
+            time.sleep(0.1)
+        obs["applied"] = knobs()
+        obs["threads_added"] = len(os.listdir("/proc/self/task")) - threads
+        obs["journal"] = os.path.exists(JOURNAL)
+        obs["verify"] = plugin.instance_verify_tuning(inst, False)
+        plugin.instance_unapply_tuning(inst, False)
+        obs["threads_after"] = len(os.listdir("/proc/self/task")) - threads
+        time.sleep(1.5)
+        obs["restored"] = knobs()
+        obs["journal_after"] = os.path.exists(JOURNAL)
+    elif scenario == "bad":
         inst = make_instance(plugin, "ksm", {"run": "7", "pages_to_scan": "-5",
                                              "advisor_mode": "fast", "bogus": "1",
-                                             "use_zero_pages": "1"})
+                                             "use_zero_pages": "1", "mode": "turbo"})
         plugin.instance_apply_tuning(inst)
         obs["applied"] = knobs()
         obs["journal"] = os.path.exists(JOURNAL)

@@ -128,8 +128,29 @@ class ShimTest(unittest.TestCase):
             self.assertEqual(len(errors), 1, obs["log"])
             for part in ("kvm_ksm[ksm]: ", "run=7 is invalid", "pages_to_scan=-5 is invalid: "
                          "expected an integer 0..100000", "advisor_mode=fast is invalid",
-                         "unknown option 'bogus'"):
+                         "unknown option 'bogus'", "mode=turbo is invalid: expected static, "
+                         "dynamic or advisor"):
                 self.assertIn(part, errors[0])
+
+    def test_dynamic_mode_thread_lifecycle(self):
+        obs = self.run_scenario("2.20", "dynamic")
+        # The controller engaged at its merge rate; the static pages_to_scan was dropped.
+        self.assertEqual(obs["applied"]["run"], "1")
+        self.assertEqual(obs["applied"]["pages_to_scan"], "2500")
+        self.assertEqual(obs["applied"]["sleep_millisecs"], "10")
+        self.assertEqual(obs["applied"]["use_zero_pages"], "1")
+        self.assertEqual(obs["threads_added"], 1)
+        self.assertTrue(obs["journal"])
+        self.assertTrue(obs["verify"])
+        self.assertEqual(obs["threads_after"], 0)
+        self.assertEqual(obs["restored"], obs["before"])
+        self.assertFalse(obs["journal_after"])
+        messages = [m for _, m in obs["log"]]
+        self.assertIn("kvm_ksm[ksm]: pages_to_scan is decided by the controller with "
+                      "mode=dynamic, ignoring", messages)
+        self.assertTrue(any(m.startswith("kvm_ksm[ksm]: merging: guests 0 MiB") for m in messages),
+                        messages)
+        self.assertEqual(self.errors(obs), [])
 
     def test_old_kernel_reports_unsupported(self):
         obs = self.run_scenario("2.20", "normal", fixture="ksm-6.1")
@@ -149,8 +170,14 @@ class OptionTableTest(unittest.TestCase):
             sys.path.remove(BUILD)
         with open(os.path.join(TOP, "plugins", "plugin_kvm_ksm.py")) as f:
             text = f.read()
-        table = re.search(r"OPTIONS = \((.*?)\)\n", text, re.S).group(1)
+        table = re.search(r"\nOPTIONS = \((.*?)\)\n", text, re.S).group(1)
         self.assertEqual(tuple(re.findall(r'"(\w+)"', table)), _kvmtune.ksm_knobs())
+        table = re.search(r"\nCONTROLLER_OPTIONS = \((.*?)\)\n", text, re.S).group(1)
+        names = re.findall(r'"(\w+)"', table)
+        self.assertGreater(len(names), 5)
+        for name in names:
+            self.assertTrue(_kvmtune.ksm_controller_option_known(name), name)
+        self.assertFalse(_kvmtune.ksm_controller_option_known("pages_to_scan"))
 
 
 if __name__ == "__main__":
