@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "journal.h"
 #include "ksm-status.h"
 #include "ksmctl-run.h"
 #include "parse.h"
@@ -298,8 +299,11 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 	printf("controller: %u cycles, %.3f ms CPU per cycle\n", n, n ? cpu * 1000 / n : 0.0);
 out:
 	kt_ksmctl_runner_free(runner);
-	if (keep)
+	if (keep) {
+		/* The settings stay by request: nothing is left to restore. */
+		kt_journal_remove(ctx, WATCH_JOURNAL);
 		return r < 0 ? 1 : 0;
+	}
 	if (kt_ksm_untune(ctx, WATCH_JOURNAL, &orig) < 0)
 		return 1;
 	return r < 0 ? 1 : 0;
