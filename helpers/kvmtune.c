@@ -12,10 +12,7 @@ static const struct kt_command commands[] = {
 
 static void log_stderr(void *data, enum kt_log_prio prio, const char *msg)
 {
-	int verbose = *(int *)data;
-
-	if (prio == KT_LOG_DEBUG && !verbose)
-		return;
+	(void)data;
 	fprintf(stderr, "kvmtune: %s%s\n", prio == KT_LOG_ERR ? "error: " : "", msg);
 }
 
@@ -76,6 +73,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		kt_ctx_set_log_fn(ctx, log_stderr, &verbose);
+		kt_ctx_set_log_priority(ctx, verbose ? KT_LOG_DEBUG : KT_LOG_INFO);
 		argc -= optind;
 		argv += optind;
 		optind = 1;

@@ -12,6 +12,7 @@ struct kt_ctx {
 	char *root;
 	kt_log_fn log_fn;
 	void *log_data;
+	enum kt_log_prio log_priority;
 };
 
 int kt_ctx_new(const char *root, struct kt_ctx **ret)
@@ -37,6 +38,7 @@ int kt_ctx_new(const char *root, struct kt_ctx **ret)
 		return r;
 	}
 	atomic_init(&ctx->refcount, 1);
+	ctx->log_priority = KT_LOG_DEBUG;
 	*ret = ctx;
 	return 0;
 }
@@ -64,6 +66,11 @@ void kt_ctx_set_log_fn(struct kt_ctx *ctx, kt_log_fn fn, void *data)
 	ctx->log_data = data;
 }
 
+void kt_ctx_set_log_priority(struct kt_ctx *ctx, enum kt_log_prio prio)
+{
+	ctx->log_priority = prio;
+}
+
 int kt_ctx_root_fd(const struct kt_ctx *ctx)
 {
 	return ctx->root_fd;
@@ -80,7 +87,7 @@ void kt_log(const struct kt_ctx *ctx, enum kt_log_prio prio, const char *fmt, ..
 	va_list ap;
 	int saved = errno;
 
-	if (!ctx || !ctx->log_fn)
+	if (!ctx || !ctx->log_fn || prio > ctx->log_priority)
 		return;
 	va_start(ap, fmt);
 	/* clang-analyzer 14 loses track of va_start through the format attribute. */

@@ -26,6 +26,8 @@ int kt_ctx_new(const char *root, struct kt_ctx **ret);
 struct kt_ctx *kt_ctx_unref(struct kt_ctx *ctx);
 struct kt_ctx *kt_ctx_ref(struct kt_ctx *ctx);
 void kt_ctx_set_log_fn(struct kt_ctx *ctx, kt_log_fn fn, void *data);
+/* Messages above prio (less important) are not even formatted; the default is KT_LOG_DEBUG. */
+void kt_ctx_set_log_priority(struct kt_ctx *ctx, enum kt_log_prio prio);
 int kt_ctx_root_fd(const struct kt_ctx *ctx);
 const char *kt_ctx_root(const struct kt_ctx *ctx);
 

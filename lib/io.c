@@ -49,14 +49,27 @@ static int open_rel(const struct kt_ctx *ctx, const char *path, int flags)
 int kt_read_attr(const struct kt_ctx *ctx, const char *path, char *buf, size_t size)
 {
 	kt_cleanup_close int fd = -1;
-	ssize_t n;
 
 	if (size < 2)
 		return -EINVAL;
 	fd = open_rel(ctx, path, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	n = read(fd, buf, size - 1);
+	return kt_pread_attr(fd, buf, size);
+}
+
+int kt_open_attr(const struct kt_ctx *ctx, const char *path)
+{
+	return open_rel(ctx, path, O_RDONLY);
+}
+
+int kt_pread_attr(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+
+	if (size < 2)
+		return -EINVAL;
+	n = pread(fd, buf, size - 1, 0);
 	if (n < 0)
 		return kt_negerrno();
 	buf[n] = '\0';

@@ -21,6 +21,13 @@ int kt_read_u64(const struct kt_ctx *ctx, const char *path, uint64_t *ret);
 int kt_read_file(const struct kt_ctx *ctx, const char *path, char **ret, size_t *ret_len);
 /* Writes value with one write(2), as sysfs stores expect. */
 int kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
+/*
+ * For files read again and again (a controller's samples): open once, then re-read with
+ * pread at offset 0, which makes sysfs and seq_file regenerate the contents. Returns the
+ * length, as kt_read_attr does.
+ */
+int kt_open_attr(const struct kt_ctx *ctx, const char *path);
+int kt_pread_attr(int fd, char *buf, size_t size);
 bool kt_attr_exists(const struct kt_ctx *ctx, const char *path);
 /* mkdir -p relative to the root. */
 int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "ksm.h"
 #include "ksmctl-run.h"
 #include "meminfo.h"
+#include "parse.h"
 #include "procscan.h"
 #include "psi.h"
 #include "virt.h"
@@ -16,10 +18,44 @@
 /* Other programs that drive /sys/kernel/mm/ksm: two controllers would fight. */
 static const char *const foreign_controllers[] = { "ksmtuned", "momd" };
 
-/* Looking for them walks /proc: once a minute at the default interval is enough. */
-#define FOREIGN_SCAN_EVERY 12
-/* Asking libvirt again after it failed. */
+/*
+ * Looking for them walks /proc: every 5 minutes at the default interval. One that starts
+ * in between shows itself sooner, by writing to the knobs, and is then looked for at once.
+ */
+#define FOREIGN_SCAN_EVERY 60
+/* Asking libvirt again after it failed, and refreshing guest memory (ballooning) anyway. */
 #define VIRT_RETRY_EVERY 12
+#define COMMITTED_REFRESH_EVERY 12
+/* libvirt's QEMU driver keeps a pid file per running domain here: its mtime changes when one starts or stops. */
+#define LIBVIRT_QEMU_RUN_DIR "run/libvirt/qemu"
+
+/* The files read every cycle, kept open and re-read with pread (a third of the syscalls). */
+enum sample_file {
+	F_MEMINFO,
+	F_PSI,
+	F_RUN,
+	F_PAGES_TO_SCAN,
+	F_SLEEP,
+	F_PAGES_SHARED,
+	F_PAGES_SHARING,
+	F_ZERO_PAGES,
+	F_FULL_SCANS,
+	F_KSMD_STAT,
+	F_MAX,
+};
+
+static const char *const sample_paths[F_MAX] = {
+	[F_MEMINFO] = "proc/meminfo",
+	[F_PSI] = "proc/pressure/memory",
+	[F_RUN] = KT_KSM_DIR "/run",
+	[F_PAGES_TO_SCAN] = KT_KSM_DIR "/pages_to_scan",
+	[F_SLEEP] = KT_KSM_DIR "/sleep_millisecs",
+	[F_PAGES_SHARED] = KT_KSM_DIR "/pages_shared",
+	[F_PAGES_SHARING] = KT_KSM_DIR "/pages_sharing",
+	[F_ZERO_PAGES] = KT_KSM_DIR "/ksm_zero_pages",
+	[F_FULL_SCANS] = KT_KSM_DIR "/full_scans",
+	/* F_KSMD_STAT: proc/<ksmd pid>/stat, found at the first sample. */
+};
 
 struct kt_ksmctl_runner {
 	struct kt_ctx *ctx;
@@ -32,6 +68,12 @@ struct kt_ksmctl_runner {
 	pid_t foreign_pid;
 	char foreign_comm[16];
 	pid_t ksmd_pid;
+	int fd[F_MAX];
+	uint64_t committed;
+	unsigned committed_age;
+	pid_t qemu[256];
+	int n_qemu;
+	struct timespec run_dir_mtime;
 	bool advisor_set;
 	kt_ksmctl_report_fn report;
 	void *report_data;
@@ -55,6 +97,9 @@ int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg,
 		return -ENOMEM;
 	r->ctx = kt_ctx_ref(ctx);
 	r->cfg = *cfg;
+	for (int i = 0; i < F_MAX; i++)
+		r->fd[i] = -1;
+	r->n_qemu = -1;
 	kt_ksmctl_state_init(&r->st);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_condattr_init(&attr);
@@ -71,6 +116,9 @@ struct kt_ksmctl_runner *kt_ksmctl_runner_free(struct kt_ksmctl_runner *r)
 		return NULL;
 	kt_ksmctl_runner_stop(r);
 	kt_virt_close(r->virt);
+	for (int i = 0; i < F_MAX; i++)
+		if (r->fd[i] >= 0)
+			close(r->fd[i]);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
 	kt_ctx_unref(r->ctx);
@@ -92,13 +140,42 @@ static double now(clockid_t clock)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int64_t counter(const struct kt_ctx *ctx, const char *name)
+/* Reads a sample file through its cached descriptor; reopens once if it went stale. */
+static int sample_read(struct kt_ksmctl_runner *r, enum sample_file f, char *buf, size_t size)
 {
-	char path[96];
-	uint64_t v = 0;
+	char path[64];
+	const char *p = sample_paths[f];
+	int n;
 
-	snprintf(path, sizeof(path), "%s/%s", KT_KSM_DIR, name);
-	return kt_read_u64(ctx, path, &v) == 0 ? (int64_t)v : 0;
+	if (f == F_KSMD_STAT) {
+		if (r->ksmd_pid <= 0 && kt_proc_find(r->ctx, "ksmd", &r->ksmd_pid) < 0)
+			return -ESRCH;
+		snprintf(path, sizeof(path), "proc/%d/stat", (int)r->ksmd_pid);
+		p = path;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (r->fd[f] < 0) {
+			r->fd[f] = kt_open_attr(r->ctx, p);
+			if (r->fd[f] < 0)
+				return r->fd[f];
+		}
+		n = kt_pread_attr(r->fd[f], buf, size);
+		if (n >= 0)
+			return n;
+		close(r->fd[f]);
+		r->fd[f] = -1;
+	}
+	return n;
+}
+
+static int64_t sample_counter(struct kt_ksmctl_runner *r, enum sample_file f)
+{
+	char buf[64];
+	long long v;
+
+	if (sample_read(r, f, buf, sizeof(buf)) < 0 || kt_parse_int(buf, INT64_MIN, INT64_MAX, &v) < 0)
+		return 0;
+	return v;
 }
 
 static int find_foreign(void *data, pid_t pid, const char *comm)
@@ -133,11 +210,32 @@ static void sample_foreign(struct kt_ksmctl_runner *r, bool force)
 	kt_proc_walk(r->ctx, find_foreign, r);
 }
 
+/* Whether libvirt's run directory changed since the last look: a guest started or stopped. */
+static bool guests_changed(struct kt_ksmctl_runner *r)
+{
+	struct stat st;
+
+	/* Without the directory there is no signal: the periodic refresh has to do. */
+	if (fstatat(kt_ctx_root_fd(r->ctx), LIBVIRT_QEMU_RUN_DIR, &st, 0) < 0)
+		return false;
+	if (st.st_mtim.tv_sec == r->run_dir_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == r->run_dir_mtime.tv_nsec)
+		return false;
+	r->run_dir_mtime = st.st_mtim;
+	return true;
+}
+
 static void sample_committed(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample *s)
 {
 	char *err = NULL;
 	int e;
 
+	/* Asking libvirt costs a round trip: only when guests came or went, or now and then. */
+	if (r->virt && r->committed_age < COMMITTED_REFRESH_EVERY && !guests_changed(r)) {
+		r->committed_age++;
+		s->committed = r->committed;
+		return;
+	}
 	if (!r->virt && strcmp(r->cfg.uri, "none") != 0 && r->virt_retry == 0) {
 		e = kt_virt_open(r->cfg.uri, &r->virt, &err);
 		if (e < 0 && !r->virt_warned) {
@@ -153,28 +251,45 @@ static void sample_committed(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample
 		r->virt_retry--;
 	}
 	if (r->virt) {
-		if (kt_virt_committed(r->virt, &s->committed, NULL) == 0)
+		if (kt_virt_committed(r->virt, &r->committed, NULL) == 0) {
+			r->committed_age = 0;
+			guests_changed(r);
+			s->committed = r->committed;
 			return;
+		}
 		/* libvirtd restarted or went away: reconnect later. */
 		r->virt = kt_virt_close(r->virt);
 		r->virt_retry = VIRT_RETRY_EVERY;
 	}
-	kt_proc_qemu_rss(r->ctx, &s->committed, NULL);
+	/* Without libvirt: the qemu processes' resident memory, the /proc walk cached likewise. */
+	if (r->committed_age >= COMMITTED_REFRESH_EVERY || guests_changed(r) || r->n_qemu < 0) {
+		r->n_qemu = kt_proc_qemu_pids(r->ctx, r->qemu, KT_ELEMENTSOF(r->qemu));
+		r->committed_age = 0;
+	}
+	r->committed_age++;
+	s->committed = 0;
+	for (int i = 0; i < r->n_qemu; i++) {
+		uint64_t rss;
+
+		if (kt_proc_rss(r->ctx, r->qemu[i], &rss) < 0) {
+			r->n_qemu = -1;
+			continue;
+		}
+		s->committed += rss;
+	}
 }
 
 static double ksmd_cpu(struct kt_ksmctl_runner *r)
 {
-	char path[64], buf[512];
+	char buf[512];
 	uint64_t ticks;
 
-	if (r->ksmd_pid > 0) {
-		snprintf(path, sizeof(path), "proc/%d/stat", (int)r->ksmd_pid);
-		if (kt_read_attr(r->ctx, path, buf, sizeof(buf)) > 0 &&
-		    kt_proc_stat_cpu_ticks(buf, &ticks) == 0)
-			return (double)ticks / (double)sysconf(_SC_CLK_TCK);
-	}
-	if (kt_ksmd_cpu_ticks(r->ctx, &r->ksmd_pid, &ticks) < 0)
+	if (sample_read(r, F_KSMD_STAT, buf, sizeof(buf)) < 0 ||
+	    kt_proc_stat_cpu_ticks(buf, &ticks) < 0) {
+		/* ksmd is a kernel thread and does not exit; look it up again next time anyway. */
+		r->ksmd_pid = 0;
 		return -1;
+	}
 	return (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -183,32 +298,34 @@ int kt_ksmctl_runner_sample(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample 
 	struct kt_ksmctl_sample s;
 	struct kt_meminfo mi;
 	struct kt_psi psi;
-	uint64_t v;
+	char buf[4096];
 	int e;
 
 	memset(&s, 0, sizeof(s));
 	s.t = now(CLOCK_MONOTONIC);
-	e = kt_meminfo_read(r->ctx, &mi);
+	e = sample_read(r, F_MEMINFO, buf, sizeof(buf));
+	if (e >= 0)
+		e = kt_meminfo_parse(buf, &mi);
 	if (e < 0)
 		return e;
 	s.mem_total = mi.mem_total;
 	s.mem_available = mi.mem_available;
 	s.swap_free = mi.swap_free;
-	if (kt_psi_read_memory(r->ctx, &psi) == 0) {
+	if (sample_read(r, F_PSI, buf, sizeof(buf)) >= 0 && kt_psi_parse(buf, &psi) == 0) {
 		s.have_psi = true;
 		s.psi_some_avg10 = psi.some_avg10;
 	}
 	sample_committed(r, &s);
-	s.pages_shared = counter(r->ctx, "pages_shared");
-	s.pages_sharing = counter(r->ctx, "pages_sharing");
-	s.zero_pages = counter(r->ctx, "ksm_zero_pages");
-	s.full_scans = counter(r->ctx, "full_scans");
-	e = kt_read_u64(r->ctx, KT_KSM_DIR "/run", &v);
+	s.pages_shared = sample_counter(r, F_PAGES_SHARED);
+	s.pages_sharing = sample_counter(r, F_PAGES_SHARING);
+	s.zero_pages = sample_counter(r, F_ZERO_PAGES);
+	s.full_scans = sample_counter(r, F_FULL_SCANS);
+	e = sample_read(r, F_RUN, buf, sizeof(buf));
 	if (e < 0)
 		return e;
-	s.run = (int)v;
-	s.pages_to_scan = (unsigned)counter(r->ctx, "pages_to_scan");
-	s.sleep_ms = (unsigned)counter(r->ctx, "sleep_millisecs");
+	s.run = buf[0] - '0';
+	s.pages_to_scan = (unsigned)sample_counter(r, F_PAGES_TO_SCAN);
+	s.sleep_ms = (unsigned)sample_counter(r, F_SLEEP);
 	s.ksmd_cpu = ksmd_cpu(r);
 	s.page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	/* A value we did not write is the sign of another writer: look for it by name now. */

@@ -68,40 +68,44 @@ int kt_proc_find(const struct kt_ctx *ctx, const char *comm, pid_t *ret_pid)
 	return 0;
 }
 
-struct rss_data {
-	const struct kt_ctx *ctx;
-	uint64_t pages;
-	unsigned count;
+struct qemu_data {
+	pid_t *pids;
+	size_t max, n;
 };
 
 static int add_qemu(void *data, pid_t pid, const char *comm)
 {
-	struct rss_data *rd = data;
-	unsigned long long size, resident;
-	char path[64], buf[256];
+	struct qemu_data *qd = data;
 
 	/* comm is cut at 15 characters: "qemu-system-x86". */
 	if (strncmp(comm, "qemu-system-", 12) != 0 && strcmp(comm, "qemu-kvm") != 0)
 		return 0;
-	snprintf(path, sizeof(path), "proc/%d/statm", (int)pid);
-	if (kt_read_attr(rd->ctx, path, buf, sizeof(buf)) < 0 ||
-	    sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return 0;
-	rd->pages += resident;
-	rd->count++;
+	if (qd->n < qd->max)
+		qd->pids[qd->n++] = pid;
 	return 0;
 }
 
-int kt_proc_qemu_rss(const struct kt_ctx *ctx, uint64_t *ret_bytes, unsigned *ret_count)
+int kt_proc_qemu_pids(const struct kt_ctx *ctx, pid_t *pids, size_t max)
 {
-	struct rss_data rd = { ctx, 0, 0 };
+	struct qemu_data qd = { pids, max, 0 };
 	int r;
 
-	r = kt_proc_walk(ctx, add_qemu, &rd);
+	r = kt_proc_walk(ctx, add_qemu, &qd);
+	return r < 0 ? r : (int)qd.n;
+}
+
+int kt_proc_rss(const struct kt_ctx *ctx, pid_t pid, uint64_t *ret_bytes)
+{
+	unsigned long long size, resident;
+	char path[64], buf[256];
+	int r;
+
+	snprintf(path, sizeof(path), "proc/%d/statm", (int)pid);
+	r = kt_read_attr(ctx, path, buf, sizeof(buf));
 	if (r < 0)
-		return r;
-	*ret_bytes = rd.pages * (uint64_t)sysconf(_SC_PAGESIZE);
-	if (ret_count)
-		*ret_count = rd.count;
+		return r == -ENOENT ? -ESRCH : r;
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return -EINVAL;
+	*ret_bytes = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 	return 0;
 }

@@ -17,7 +17,9 @@ int kt_proc_walk(const struct kt_ctx *ctx, kt_proc_fn fn, void *data);
 int kt_proc_find(const struct kt_ctx *ctx, const char *comm, pid_t *ret_pid);
 
 /*
- * Memory of the running QEMU guests as the kernel sees it: the resident set of every
- * qemu-system-* / qemu-kvm process (a fallback when libvirt cannot be asked).
+ * QEMU guests as the kernel sees them (a fallback when libvirt cannot be asked): the pids
+ * of qemu-system-* / qemu-kvm processes (at most max; returns how many), and the resident
+ * memory of one process (-ESRCH once it has exited).
  */
-int kt_proc_qemu_rss(const struct kt_ctx *ctx, uint64_t *ret_bytes, unsigned *ret_count);
+int kt_proc_qemu_pids(const struct kt_ctx *ctx, pid_t *pids, size_t max);
+int kt_proc_rss(const struct kt_ctx *ctx, pid_t pid, uint64_t *ret_bytes);

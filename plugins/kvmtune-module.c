@@ -450,6 +450,8 @@ static PyObject *Context_ksm_controller(PyObject *op, PyObject *args, PyObject *
 	r = kt_ctx_new(kt_ctx_root(self->ctx), &ctl->ctx);
 	if (r == 0) {
 		kt_ctx_set_log_fn(ctl->ctx, thread_log_fn, ctl);
+		/* A debug line per cycle would take the GIL every few seconds for nothing. */
+		kt_ctx_set_log_priority(ctl->ctx, KT_LOG_INFO);
 		r = kt_ksmctl_runner_new(ctl->ctx, &cfg, &ctl->runner);
 	}
 	if (r < 0) {
