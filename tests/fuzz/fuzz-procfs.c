@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* libFuzzer target: /proc/meminfo and /proc/<pid>/stat as the kernel (or a dump) gives them. */
+/* libFuzzer target: /proc/meminfo, /proc/pressure/memory and /proc/<pid>/stat as the kernel (or a dump) gives them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ksm-status.h"
 #include "meminfo.h"
+#include "psi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kt_meminfo mi;
+	struct kt_psi psi;
 	uint64_t ticks;
 	char *text;
 
@@ -23,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	kt_meminfo_parse(text, &mi);
+	kt_psi_parse(text, &psi);
 	kt_proc_stat_cpu_ticks(text, &ticks);
 	free(text);
 	return 0;

@@ -10,6 +10,8 @@
 #include "fixture.h"
 #include "ksm-status.h"
 #include "meminfo.h"
+#include "procscan.h"
+#include "psi.h"
 
 static void test_status(void **state)
 {
@@ -89,6 +91,47 @@ static void test_meminfo(void **state)
 	assert_int_equal(kt_meminfo_parse("", &mi), -EINVAL);
 }
 
+static void test_procscan(void **state)
+{
+	struct fixture *f = fixture_open("ksm-6.18");
+	pid_t pids[8], pid = 0;
+	uint64_t total = 0, rss;
+	int n;
+
+	(void)state;
+	n = kt_proc_qemu_pids(f->ctx, pids, KT_ELEMENTSOF(pids));
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(kt_proc_rss(f->ctx, pids[i], &rss), 0);
+		total += rss;
+	}
+	assert_true(total == UINT64_C(196608) * (uint64_t)sysconf(_SC_PAGESIZE));
+	assert_int_equal(kt_proc_rss(f->ctx, 4242, &rss), -ESRCH);
+	assert_int_equal(kt_proc_find(f->ctx, "ksmd", &pid), 0);
+	assert_int_equal(pid, 37);
+	assert_int_equal(kt_proc_find(f->ctx, "ksmtuned", &pid), -ESRCH);
+	/* Room for one pid only: the count says how many were kept. */
+	assert_int_equal(kt_proc_qemu_pids(f->ctx, pids, 1), 1);
+	fixture_close(f);
+}
+
+static void test_psi(void **state)
+{
+	struct kt_psi psi;
+
+	(void)state;
+	assert_int_equal(kt_psi_parse("some avg10=12.50 avg60=3.00 avg300=0.50 total=123456\n"
+				      "full avg10=1.25 avg60=0.00 avg300=0.00 total=99\n",
+				      &psi),
+			 0);
+	assert_true(psi.some_avg10 > 12.49 && psi.some_avg10 < 12.51);
+	assert_true(psi.have_full && psi.full_avg10 > 1.24);
+	assert_int_equal(kt_psi_parse("full avg10=1.25 avg60=0.00 avg300=0.00 total=99\n", &psi),
+			 -EINVAL);
+	assert_int_equal(kt_psi_parse("some avg10=101.00 avg60=0 avg300=0 total=1\n", &psi), -EINVAL);
+	assert_int_equal(kt_psi_parse("some avg10=x\n", &psi), -EINVAL);
+}
+
 static void test_meminfo_fixture(void **state)
 {
 	struct fixture *f = fixture_open("ksm-6.18");
@@ -106,7 +149,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status),	 cmocka_unit_test(test_status_old_and_missing),
 		cmocka_unit_test(test_proc_stat), cmocka_unit_test(test_meminfo),
-		cmocka_unit_test(test_meminfo_fixture),
+		cmocka_unit_test(test_meminfo_fixture), cmocka_unit_test(test_psi),
+		cmocka_unit_test(test_procscan),
 	};
 
 	return cmocka_run_group_tests_name("status", tests, host_guard_setup, host_guard_teardown);
