@@ -20,7 +20,7 @@ void kt_cmd_ksm_help(void)
 	       "status   every KSM knob and whether this kernel has it, the merge counters,\n"
 	       "         memory saved and ksmd's CPU time\n"
 	       "restore  put back the original values kept in the journal NAME (for example\n"
-	       "         kvm_ksm-ksm, the kvm_ksm instance 'ksm') when tuned cannot\n"
+	       "         kvm_ksm-kvm_ksm, the [kvm_ksm] section of kvm-dense) when tuned cannot\n"
 	       "watch    run the dynamic KSM controller in the foreground, one line per decision;\n"
 	       "         OPTION=VALUE are the controller options of kvm_ksm (mode=dynamic|advisor,\n"
 	       "         interval, thres_coef, cpu_budget, libvirt_uri, ksmtuned_conf=...). On exit\n"
@@ -163,7 +163,7 @@ static int ksm_restore(struct kt_ctx *ctx, int argc, char **argv)
 
 	if (argc != 2) {
 		fprintf(stderr, "kvmtune: error: ksm restore takes one journal name, "
-				"for example kvm_ksm-ksm\n");
+				"for example kvm_ksm-kvm_ksm\n");
 		return 2;
 	}
 	r = kt_ksm_untune(ctx, argv[1], NULL);

@@ -94,6 +94,8 @@ class KvmKsmPlugin(base.Plugin):
         return knobs, controller, controller.get("mode", "static")
 
     def _instance_apply_static(self, instance):
+        # An apply without an unapply in between must not leave a second thread behind.
+        self._stop_controller(instance)
         ctx = self._contexts[instance.name]
         knobs, controller_options, mode = self._options(instance)
         errors = []

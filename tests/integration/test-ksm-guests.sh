@@ -24,7 +24,7 @@ cleanup() {
 	$GUESTS daemons-down >/dev/null 2>&1
 	ksm_put_back
 	etc_tuned_put_back
-	rm -f /var/lib/kvmtune/kvm_ksm-ksm.journal
+	rm -f /var/lib/kvmtune/kvm_ksm-kvm_ksm.journal
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -40,6 +40,10 @@ saved_mib() {
 	[ -e $KSM/ksm_zero_pages ] && z=$(cat $KSM/ksm_zero_pages)
 	echo $(((($(cat $KSM/pages_sharing) + z) * $(getconf PAGESIZE)) >> 20))
 }
+
+ksm_is() { [ "$(ksm_get "$1")" = "$2" ]; }
+saved_at_least() { [ "$(saved_mib)" -ge "$1" ]; }
+log_has() { log_since_mark | grep -q "$1"; }
 
 # wait_for SECONDS COMMAND...: polls until the command succeeds.
 wait_for() {
@@ -61,7 +65,7 @@ summary=kvmtune test: kvm-dense, KSM needed whatever the guests use
 include=kvm-dense
 [variables]
 ksm_thres_coef=100
-[ksm]
+[kvm_ksm]
 interval=1
 CONF
 
@@ -84,13 +88,12 @@ FAKE_PID=
 # 2. The controller merges the guests' shared memory, then settles.
 mark_log
 expect "tuned-adm profile kvmtune-test-guests" tuned-adm profile kvmtune-test-guests
-expect "KSM started" wait_for 10 test "$(ksm_get run)" = 1
-expect "sharing rises past ${SHARED_MIB} MiB" wait_for 90 test "$(saved_mib)" -ge $SHARED_MIB
+expect "KSM started" wait_for 10 ksm_is run 1
+expect "sharing rises past ${SHARED_MIB} MiB" wait_for 90 saved_at_least $SHARED_MIB
 echo "# saved $(saved_mib) MiB"
-expect "the controller settles" wait_for 60 grep -q "kvm_ksm\[ksm\]: settled" <(log_since_mark)
+expect "the controller settles" wait_for 60 log_has "kvm_ksm: settled"
 expect_eq "settled: a trickle of a scan rate" "$(ksm_get pages_to_scan)" 100
-expect "merging was logged with the guests' memory" \
-	grep -q "kvm_ksm\[ksm\]: merging: guests 512 MiB" <(log_since_mark)
+expect "merging was logged with the guests' memory" log_has "kvm_ksm: merging: guests 512 MiB"
 expect "tuned-adm verify" tuned-adm verify
 
 # 3. Switching profile stops the controller and puts KSM back where it was.

@@ -7,7 +7,8 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
 
-JOURNAL=/var/lib/kvmtune/kvm_ksm-ksm.journal
+JOURNAL=/var/lib/kvmtune/kvm_ksm-kvm_ksm.journal
+BAD_JOURNAL=/var/lib/kvmtune/kvm_ksm-ksm.journal
 # Distinct from the kernel defaults and from kvm-dense, so a restore to the wrong values shows.
 ORIGINALS=(run=0 pages_to_scan=123 sleep_millisecs=37 use_zero_pages=0)
 [ -e $KSM/smart_scan ] && ORIGINALS+=(smart_scan=0)
@@ -17,7 +18,7 @@ cleanup() {
 	stop_system_bus
 	ksm_put_back
 	etc_tuned_put_back
-	rm -f $JOURNAL
+	rm -f $JOURNAL $BAD_JOURNAL
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -58,7 +59,7 @@ dense_expected "kvm-dense applied"
 expect "the journal holds the originals" grep -qx "use_zero_pages=0" $JOURNAL
 expect "the journal holds the controller's knobs too" grep -qx "pages_to_scan=123" $JOURNAL
 expect "tuned-adm verify passes" tuned-adm verify
-expect "verify reports each knob" grep -q "verify: passed: 'ksm.use_zero_pages' = '1'" \
+expect "verify reports each knob" grep -q "verify: passed: 'kvm_ksm.use_zero_pages' = '1'" \
 	<(log_since_mark)
 expect_eq "no error in tuned's log" "$(log_since_mark | grep -c ' ERROR ')" 0
 
@@ -118,7 +119,7 @@ done
 expect_eq "bad values: KSM unchanged" "$(ksm_snapshot)" "$before"
 expect "bad values: tuned still runs" kill -0 "$pid"
 expect_eq "bad values: tuned answers" "$(tuned-adm active | sed -n 's/^Current active profile: //p')" kvmtune-test-bad
-expect "bad values: no journal" test ! -e $JOURNAL
+expect "bad values: no journal" test ! -e $BAD_JOURNAL
 tuned-adm profile virtual-host >/dev/null
 expect_eq "bad values: still unchanged after switching away" "$(ksm_snapshot)" "$before"
 
