@@ -316,17 +316,28 @@ int kt_ksmctl_runner_sample(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample 
 		s.psi_some_avg10 = psi.some_avg10;
 	}
 	sample_committed(r, &s);
-	s.pages_shared = sample_counter(r, F_PAGES_SHARED);
-	s.pages_sharing = sample_counter(r, F_PAGES_SHARING);
-	s.zero_pages = sample_counter(r, F_ZERO_PAGES);
-	s.full_scans = sample_counter(r, F_FULL_SCANS);
+	/*
+	 * Cold, each file costs microseconds: while KSM is off its counters stand still, and
+	 * ksmd's CPU time matters only while merging, where the budget is held.
+	 */
+	if (r->st.phase == KT_KSMCTL_OFF && r->st.have_prev) {
+		s.pages_shared = r->st.prev.pages_shared;
+		s.pages_sharing = r->st.prev.pages_sharing;
+		s.zero_pages = r->st.prev.zero_pages;
+		s.full_scans = r->st.prev.full_scans;
+	} else {
+		s.pages_shared = sample_counter(r, F_PAGES_SHARED);
+		s.pages_sharing = sample_counter(r, F_PAGES_SHARING);
+		s.zero_pages = sample_counter(r, F_ZERO_PAGES);
+		s.full_scans = sample_counter(r, F_FULL_SCANS);
+	}
 	e = sample_read(r, F_RUN, buf, sizeof(buf));
 	if (e < 0)
 		return e;
 	s.run = buf[0] - '0';
 	s.pages_to_scan = (unsigned)sample_counter(r, F_PAGES_TO_SCAN);
 	s.sleep_ms = (unsigned)sample_counter(r, F_SLEEP);
-	s.ksmd_cpu = ksmd_cpu(r);
+	s.ksmd_cpu = r->st.phase == KT_KSMCTL_MERGING || !r->st.have_prev ? ksmd_cpu(r) : -1;
 	s.page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	/* A value we did not write is the sign of another writer: look for it by name now. */
 	sample_foreign(r, r->st.wrote && (s.run != r->st.run || s.pages_to_scan != r->st.pages));
