@@ -17,12 +17,6 @@ void kt_cpuset_add(struct kt_cpuset *set, unsigned cpu)
 		set->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
 }
 
-void kt_cpuset_del(struct kt_cpuset *set, unsigned cpu)
-{
-	if (cpu < KT_CPU_MAX)
-		set->bits[cpu / 64] &= ~(UINT64_C(1) << (cpu % 64));
-}
-
 bool kt_cpuset_has(const struct kt_cpuset *set, unsigned cpu)
 {
 	return cpu < KT_CPU_MAX && (set->bits[cpu / 64] >> (cpu % 64)) & 1;

@@ -14,7 +14,6 @@ struct kt_cpuset {
 
 void kt_cpuset_clear(struct kt_cpuset *set);
 void kt_cpuset_add(struct kt_cpuset *set, unsigned cpu);
-void kt_cpuset_del(struct kt_cpuset *set, unsigned cpu);
 bool kt_cpuset_has(const struct kt_cpuset *set, unsigned cpu);
 unsigned kt_cpuset_count(const struct kt_cpuset *set);
 

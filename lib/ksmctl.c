@@ -75,11 +75,6 @@ const char *kt_ksmctl_phase_name(enum kt_ksmctl_phase p)
 	return p >= 0 && p < KT_KSMCTL_PHASE_MAX ? phase_names[p] : NULL;
 }
 
-const char *kt_ksmctl_mode_name(enum kt_ksmctl_mode m)
-{
-	return m >= 0 && m < KT_KSMCTL_MODE_MAX ? mode_names[m] : NULL;
-}
-
 enum kt_ksmctl_mode kt_ksmctl_mode_from_name(const char *s)
 {
 	for (int m = 0; m < KT_KSMCTL_MODE_MAX; m++)

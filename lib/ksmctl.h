@@ -114,7 +114,6 @@ struct kt_ksmctl_decision {
 void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg);
 void kt_ksmctl_state_init(struct kt_ksmctl_state *st);
 const char *kt_ksmctl_phase_name(enum kt_ksmctl_phase p);
-const char *kt_ksmctl_mode_name(enum kt_ksmctl_mode m);
 enum kt_ksmctl_mode kt_ksmctl_mode_from_name(const char *s);
 
 void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,

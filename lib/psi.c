@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "io.h"
 #include "psi.h"
 
 static int parse_line(const char *line, double *avg10, double *avg60)
@@ -48,13 +48,3 @@ int kt_psi_parse(const char *text, struct kt_psi *ret)
 	return 0;
 }
 
-int kt_psi_read_memory(const struct kt_ctx *ctx, struct kt_psi *ret)
-{
-	char buf[512];
-	int r;
-
-	r = kt_read_attr(ctx, "proc/pressure/memory", buf, sizeof(buf));
-	if (r < 0)
-		return r == -EOPNOTSUPP ? -ENOENT : r;
-	return kt_psi_parse(buf, ret);
-}

@@ -3,8 +3,6 @@
 
 #include <stdbool.h>
 
-#include "ctx.h"
-
 /* Pressure stall information of one resource (Documentation/accounting/psi.rst). */
 struct kt_psi {
 	double some_avg10;
@@ -15,5 +13,3 @@ struct kt_psi {
 
 /* Parses "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull ..."; -EINVAL without a some line. */
 int kt_psi_parse(const char *text, struct kt_psi *ret);
-/* -ENOENT on kernels without PSI (CONFIG_PSI off, or psi=0 on the command line). */
-int kt_psi_read_memory(const struct kt_ctx *ctx, struct kt_psi *ret);
