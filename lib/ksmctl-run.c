@@ -40,6 +40,7 @@ enum sample_file {
 	F_PAGES_SHARING,
 	F_ZERO_PAGES,
 	F_FULL_SCANS,
+	F_GENERAL_PROFIT,
 	F_KSMD_STAT,
 	F_MAX,
 };
@@ -54,6 +55,7 @@ static const char *const sample_paths[F_MAX] = {
 	[F_PAGES_SHARING] = KT_KSM_DIR "/pages_sharing",
 	[F_ZERO_PAGES] = KT_KSM_DIR "/ksm_zero_pages",
 	[F_FULL_SCANS] = KT_KSM_DIR "/full_scans",
+	[F_GENERAL_PROFIT] = KT_KSM_DIR "/general_profit",
 	/* F_KSMD_STAT: proc/<ksmd pid>/stat, found at the first sample. */
 };
 
@@ -325,7 +327,14 @@ int kt_ksmctl_runner_sample(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample 
 		s.pages_sharing = r->st.prev.pages_sharing;
 		s.zero_pages = r->st.prev.zero_pages;
 		s.full_scans = r->st.prev.full_scans;
+		s.have_profit = r->st.prev.have_profit;
+		s.general_profit = r->st.prev.general_profit;
 	} else {
+		long long v;
+
+		s.have_profit = sample_read(r, F_GENERAL_PROFIT, buf, sizeof(buf)) >= 0 &&
+				kt_parse_int(buf, INT64_MIN, INT64_MAX, &v) == 0;
+		s.general_profit = s.have_profit ? v : 0;
 		s.pages_shared = sample_counter(r, F_PAGES_SHARED);
 		s.pages_sharing = sample_counter(r, F_PAGES_SHARING);
 		s.zero_pages = sample_counter(r, F_ZERO_PAGES);

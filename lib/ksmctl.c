@@ -257,6 +257,17 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		mark_scan(st, s);
 		if (st->phase == KT_KSMCTL_MERGING) {
 			st->scans_merging += scans;
+			/* Merged pages cost the kernel metadata: a net loss means stop trying so hard. */
+			if (st->scans_merging >= 2 && s->have_profit && s->general_profit < 0) {
+				st->phase = KT_KSMCTL_SETTLED;
+				st->committed_at_settle = s->committed;
+				set_rate(&d, 1, cfg->idle_pages, cfg->idle_sleep_ms);
+				d.notable = true;
+				REASON("backing off: general_profit is %lld KiB, merging costs more than "
+				       "it saves",
+				       (long long)(s->general_profit / 1024));
+				goto out;
+			}
 			/* The first pass only records checksums: merging shows from the second. */
 			if (st->scans_merging >= 2 && gain < limit) {
 				st->phase = KT_KSMCTL_SETTLED;

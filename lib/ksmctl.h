@@ -62,6 +62,9 @@ struct kt_ksmctl_sample {
 	int64_t pages_sharing;
 	int64_t zero_pages;
 	int64_t full_scans;
+	/* The kernel's net saving in bytes after its own metadata (Linux 6.4+). */
+	bool have_profit;
+	int64_t general_profit;
 	/* -1 when ksmd was not found. */
 	double ksmd_cpu;
 	int run;

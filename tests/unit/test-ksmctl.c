@@ -186,6 +186,32 @@ static void test_payoff_collapsing_settles(void **state)
 	assert_non_null(strstr(d.reason, "guests grew"));
 }
 
+static void test_negative_profit_backs_off(void **state)
+{
+	struct kt_ksmctl_config cfg = dynamic();
+	struct kt_ksmctl_state st;
+	struct kt_ksmctl_sample s = roomy(0);
+	struct kt_ksmctl_decision d;
+
+	(void)state;
+	kt_ksmctl_state_init(&st);
+	s.committed = 22 * GIB;
+	s.have_profit = true;
+	feed(&cfg, &st, &s);
+	/* Scans keep finding pages, but the rmap items cost more than the pages saved. */
+	for (int i = 1; i <= 2; i++) {
+		s.t += 5;
+		s.full_scans++;
+		s.pages_sharing += 50000;
+		s.general_profit = -(int64_t)i * 4 * MIB;
+		s.ksmd_cpu += 2.5;
+		d = feed(&cfg, &st, &s);
+	}
+	assert_int_equal(d.phase, KT_KSMCTL_SETTLED);
+	assert_int_equal(d.pages_to_scan, cfg.idle_pages);
+	assert_non_null(strstr(d.reason, "backing off: general_profit is -8192 KiB"));
+}
+
 static void test_cpu_budget_scales_rate(void **state)
 {
 	struct kt_ksmctl_config cfg = dynamic();
@@ -383,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_guests_fill_ram_merges_at_once),
 		cmocka_unit_test(test_pressure_rising_merges),
 		cmocka_unit_test(test_payoff_collapsing_settles),
+		cmocka_unit_test(test_negative_profit_backs_off),
 		cmocka_unit_test(test_cpu_budget_scales_rate),
 		cmocka_unit_test(test_unmerge_guard),
 		cmocka_unit_test(test_ksmtuned_conflict_no_flapping),
