@@ -118,6 +118,10 @@ class KvmKsmPlugin(base.Plugin):
                 kt.log.warning("%s: %s is decided by the controller with mode=%s, ignoring"
                                % (kt.prefix(PLUGIN, instance), name, mode))
                 del knobs[name]
+        if mode == "dynamic" and "advisor_mode" not in knobs and \
+                "advisor_mode" in ctx.ksm_status()["knobs"]:
+            # The kernel advisor would refuse the controller's pages_to_scan.
+            knobs["advisor_mode"] = "none"
         ctx.ksm_add_current(knobs, owned)
         try:
             instance._kt_originals = ctx.ksm_tune(kt.journal_name(PLUGIN, instance), knobs)

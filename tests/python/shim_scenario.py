@@ -54,7 +54,9 @@ def knobs():
         path = os.path.join(ROOT, "sys/kernel/mm/ksm", k)
         if os.path.exists(path):
             with open(path) as f:
-                out[k] = f.read().strip()
+                v = f.read().strip()
+            # advisor_mode reads "[none] scan-time": the bracketed word is the mode.
+            out[k] = v[v.index("[") + 1:v.index("]")] if "[" in v else v
     return out
 
 
@@ -96,10 +98,19 @@ def main():
     plugin = cls(None, StorageFactory(), None, None, None, tuned.plugins.instance.Factory(),
                  GlobalCfg(), variables)
     plugin.init_devices()
+    if scenario == "dynamic-advisor":
+        with open(os.path.join(ROOT, "sys/kernel/mm/ksm/advisor_mode"), "w") as f:
+            f.write("none [scan-time]\n")
     obs = {"class": cls.__name__, "commands": len(getattr(plugin, "_commands", {})),
            "before": knobs()}
 
-    if scenario == "dynamic":
+    if scenario == "dynamic-advisor":
+        inst = make_instance(plugin, "ksm", {"mode": "dynamic", "libvirt_uri": "none"})
+        plugin.instance_apply_tuning(inst)
+        obs["applied"] = knobs()
+        plugin.instance_unapply_tuning(inst, False)
+        obs["restored"] = knobs()
+    elif scenario == "dynamic":
         # thres_coef=100: the threshold is all of RAM, so KSM is needed whatever runs.
         inst = make_instance(plugin, "ksm", {"mode": "dynamic", "interval": "1",
                                              "thres_coef": "100", "libvirt_uri": "none",

@@ -153,6 +153,13 @@ class ShimTest(unittest.TestCase):
                         messages)
         self.assertEqual(self.errors(obs), [])
 
+    def test_dynamic_mode_turns_the_advisor_off(self):
+        obs = self.run_scenario("2.20", "dynamic-advisor")
+        self.assertEqual(obs["before"]["advisor_mode"], "scan-time")
+        self.assertEqual(obs["applied"]["advisor_mode"], "none")
+        self.assertEqual(obs["restored"]["advisor_mode"], "scan-time")
+        self.assertEqual(self.errors(obs), [])
+
     def test_old_kernel_reports_unsupported(self):
         obs = self.run_scenario("2.20", "normal", fixture="ksm-6.1")
         self.assertEqual(obs["applied"]["pages_to_scan"], "700")
