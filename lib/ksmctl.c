@@ -121,6 +121,15 @@ static void start_merging(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_s
 	d->notable = true;
 }
 
+static void settle(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
+		   const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *d)
+{
+	st->phase = KT_KSMCTL_SETTLED;
+	st->committed_at_settle = s->committed;
+	set_rate(d, 1, cfg->idle_pages, cfg->idle_sleep_ms);
+	d->notable = true;
+}
+
 static bool other_writer(const struct kt_ksmctl_config *cfg, const struct kt_ksmctl_state *st,
 			 const struct kt_ksmctl_sample *s)
 {
@@ -259,10 +268,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 			st->scans_merging += scans;
 			/* Merged pages cost the kernel metadata: a net loss means stop trying so hard. */
 			if (st->scans_merging >= 2 && s->have_profit && s->general_profit < 0) {
-				st->phase = KT_KSMCTL_SETTLED;
-				st->committed_at_settle = s->committed;
-				set_rate(&d, 1, cfg->idle_pages, cfg->idle_sleep_ms);
-				d.notable = true;
+				settle(cfg, st, s, &d);
 				REASON("backing off: general_profit is %lld KiB, merging costs more than "
 				       "it saves",
 				       (long long)(s->general_profit / 1024));
@@ -270,10 +276,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 			}
 			/* The first pass only records checksums: merging shows from the second. */
 			if (st->scans_merging >= 2 && gain < limit) {
-				st->phase = KT_KSMCTL_SETTLED;
-				st->committed_at_settle = s->committed;
-				set_rate(&d, 1, cfg->idle_pages, cfg->idle_sleep_ms);
-				d.notable = true;
+				settle(cfg, st, s, &d);
 				REASON("settled: the last full scan added %lld pages (< %lld); %llu MiB "
 				       "saved",
 				       (long long)gain, (long long)limit,
