@@ -162,7 +162,6 @@ int kt_ksmctl_config_ksmtuned(const struct kt_ctx *ctx, struct kt_ksmctl_config 
 	struct ksmtuned_parse p = { ctx, path, *cfg, 0, 0 };
 	kt_cleanup_free char *text = NULL;
 	struct kt_meminfo mi;
-	uint64_t total = 0;
 	int r;
 
 	if (!path || !*path)
@@ -177,8 +176,7 @@ int kt_ksmctl_config_ksmtuned(const struct kt_ctx *ctx, struct kt_ksmctl_config 
 		return r;
 	}
 	if (kt_meminfo_read(ctx, &mi) == 0)
-		total = mi.mem_total;
-	p.mem_total = total;
+		p.mem_total = mi.mem_total;
 	r = ini_parse_string(text, ksmtuned_line, &p);
 	if (r > 0) {
 		kt_err(ctx, "ksmtuned_conf=%s: line %d is not KEY=value", path, r);
