@@ -19,6 +19,10 @@ ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSIO
 # Unit tests run the library against a fake kernel (tests/unit/fixture.c).
 WRAP := -Wl,--wrap=kt_write_attr
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS := -fsanitize=address,undefined
+# Each compile also writes what it included (foo.o -> foo.d), read back below: a changed
+# header rebuilds exactly the objects that include it. -MMD needs one source per compiler run.
+DEPFLAGS := -MMD -MP
 
 B := build
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -26,9 +30,15 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 HELPER_SRC := $(sort $(wildcard helpers/*.c))
 HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/fixture.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# The sanitizer build recompiles the library so the instrumented code is what is tested.
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(B)/asan/%.o)
+ASAN_OBJ := $(ASAN_LIB_OBJ) $(UNIT_OBJ:$(B)/%=$(B)/asan/%)
 UNIT_ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzz/%.o)
+FUZZ_OBJ := $(FUZZ_LIB_OBJ) $(FUZZ_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 EXT := $(B)/_kvmtune.abi3.so
@@ -46,9 +56,9 @@ PROFILES := $(notdir $(wildcard profiles/*))
 
 all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
 
-$(B)/%.o: %.c $(wildcard lib/*.h)
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/libkvmtune.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -56,21 +66,25 @@ $(B)/libkvmtune.a: $(LIB_OBJ)
 $(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
-$(EXT): plugins/kvmtune-module.c $(B)/libkvmtune.a $(wildcard lib/*.h)
-	$(CC) $(ALL_CFLAGS) $(EXT_CFLAGS) -shared -o $@ $< $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
+$(EXT): plugins/kvmtune-module.c $(B)/libkvmtune.a
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(EXT_CFLAGS) -shared -o $@ $< $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/fixture.c tests/unit/fixture.h $(B)/libkvmtune.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(B)/libkvmtune.a $(WRAP) -lcmocka $(LIBS)
+$(UNIT_BIN): $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/fixture.o $(B)/libkvmtune.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(WRAP) -lcmocka $(LIBS)
 
-# The sanitizer build recompiles the library so the instrumented code is what is tested.
-$(B)/asan/%: tests/unit/%.c tests/unit/fixture.c $(LIB_SRC) $(wildcard lib/*.h)
+$(ASAN_OBJ): $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(LIB_SRC) $(WRAP) -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+$(UNIT_ASAN_BIN): $(B)/asan/%: $(B)/asan/tests/unit/%.o $(B)/asan/tests/unit/fixture.o $(ASAN_LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WRAP) -lcmocka $(LIBS)
+
+$(FUZZ_OBJ): $(B)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LIBS)
+	$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_BIN): $(B)/fuzz/%: $(B)/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
+	$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 check: check-unit check-python
 
@@ -126,3 +140,6 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+-include $(patsubst %.o,%.d,$(LIB_OBJ) $(HELPER_OBJ) $(UNIT_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)) \
+	$(EXT:%.so=%.d)
