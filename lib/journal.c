@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "io.h"
 #include "journal.h"
@@ -107,74 +105,41 @@ int kt_journal_read(const struct kt_ctx *ctx, const char *name, struct kt_kvlist
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return kt_negerrno();
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int kt_journal_write(const struct kt_ctx *ctx, const char *name, const struct kt_kvlist *kv)
 {
-	kt_cleanup_close int fd = -1, dfd = -1;
-	char path[256], tmp[256], line[512];
+	kt_cleanup_free char *text = NULL;
+	char path[256], line[512];
+	size_t len = 0, size = 4096;
 	uint32_t crc = 0;
 	int r, n;
 
 	r = journal_path(name, path, sizeof(path), false);
 	if (r < 0)
 		return r;
-	r = journal_path(name, tmp, sizeof(tmp), true);
-	if (r < 0)
-		return r;
 	r = kt_mkdir_p(ctx, KT_STATE_DIR, 0700);
 	if (r < 0)
 		return r;
-	fd = openat(kt_ctx_root_fd(ctx), tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return kt_negerrno();
-	n = snprintf(line, sizeof(line), "# values replaced by kvmtune, restored on unapply\n%s\n",
+	for (size_t i = 0; i < kv->n; i++)
+		size += strlen(kv->items[i].key) + strlen(kv->items[i].value) + 2;
+	text = malloc(size);
+	if (!text)
+		return -ENOMEM;
+	n = snprintf(text, size, "# values replaced by kvmtune, restored on unapply\n%s\n",
 		     JOURNAL_MAGIC);
-	r = write_all(fd, line, (size_t)n);
-	for (size_t i = 0; r == 0 && i < kv->n; i++) {
-		if (!kt_name_is_safe(kv->items[i].key) || strchr(kv->items[i].value, '\n')) {
-			r = -EINVAL;
-			break;
-		}
+	len = (size_t)n;
+	for (size_t i = 0; i < kv->n; i++) {
+		if (!kt_name_is_safe(kv->items[i].key) || strchr(kv->items[i].value, '\n'))
+			return -EINVAL;
 		n = snprintf(line, sizeof(line), "%s=%s\n", kv->items[i].key, kv->items[i].value);
-		if (n < 0 || (size_t)n >= sizeof(line)) {
-			r = -E2BIG;
-			break;
-		}
+		if (n < 0 || (size_t)n >= sizeof(line))
+			return -E2BIG;
 		crc = crc32_update(crc, line, (size_t)n);
-		r = write_all(fd, line, (size_t)n);
+		memcpy(text + len, line, (size_t)n);
+		len += (size_t)n;
 	}
-	if (r == 0) {
-		n = snprintf(line, sizeof(line), "end %zu %08x\n", kv->n, crc);
-		r = write_all(fd, line, (size_t)n);
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = kt_negerrno();
-	if (r == 0 && renameat(kt_ctx_root_fd(ctx), tmp, kt_ctx_root_fd(ctx), path) < 0)
-		r = kt_negerrno();
-	if (r < 0) {
-		unlinkat(kt_ctx_root_fd(ctx), tmp, 0);
-		return r;
-	}
-	/* The rename is durable only once the directory is synced. */
-	dfd = openat(kt_ctx_root_fd(ctx), KT_STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd);
-	return 0;
+	n = snprintf(text + len, size - len, "end %zu %08x\n", kv->n, crc);
+	len += (size_t)n;
+	return kt_write_file_atomic(ctx, path, text, len, 0600);
 }
 
 int kt_journal_remove(const struct kt_ctx *ctx, const char *name)
@@ -185,7 +150,6 @@ int kt_journal_remove(const struct kt_ctx *ctx, const char *name)
 	r = journal_path(name, path, sizeof(path), false);
 	if (r < 0)
 		return r;
-	if (unlinkat(kt_ctx_root_fd(ctx), path, 0) < 0 && errno != ENOENT)
-		return kt_negerrno();
-	return 0;
+	r = kt_unlink(ctx, path);
+	return r == -ENOENT ? 0 : r;
 }
