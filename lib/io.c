@@ -207,8 +207,8 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data, size_t len,
-			 unsigned mode)
+int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data,
+			 size_t len, unsigned mode)
 {
 	kt_cleanup_close int fd = -1, dfd = -1;
 	const char *base = strrchr(path, '/');

@@ -38,8 +38,8 @@ int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode);
  * temporary ".<name>.tmp" beside it, fsync, rename over path, fsync of the directory.
  * The directory must exist.
  */
-int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data, size_t len,
-			 unsigned mode);
+int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data,
+			 size_t len, unsigned mode);
 /* -ENOENT when path does not exist: the caller decides whether that is a failure. */
 int kt_unlink(const struct kt_ctx *ctx, const char *path);
 /* flags as renameat2(2): RENAME_NOREPLACE fails with -EEXIST instead of replacing to. */

@@ -6,7 +6,7 @@
 #include "io.h"
 #include "journal.h"
 
-#define JOURNAL_MAGIC "kvmtune-journal 1"
+#define JOURNAL_MAGIC  "kvmtune-journal 1"
 #define JOURNAL_HEADER "# values replaced by kvmtune, restored on unapply\n" JOURNAL_MAGIC "\n"
 #define JOURNAL_SUFFIX ".journal"
 
@@ -130,7 +130,8 @@ int kt_journal_format(const struct kt_kvlist *kv, char **ret, size_t *ret_len)
 	len = strlen(JOURNAL_HEADER);
 	memcpy(buf, JOURNAL_HEADER, len);
 	for (size_t i = 0; i < kv->n; i++) {
-		n = snprintf(buf + len, size - len, "%s=%s\n", kv->items[i].key, kv->items[i].value);
+		n = snprintf(buf + len, size - len, "%s=%s\n", kv->items[i].key,
+			     kv->items[i].value);
 		crc = crc32_update(crc, buf + len, (size_t)n);
 		len += (size_t)n;
 	}
@@ -162,8 +163,8 @@ int kt_journal_set_aside(const struct kt_ctx *ctx, const char *name, const char 
 			break;
 	}
 	if (r < 0) {
-		kt_warn(ctx, "journal /%s is corrupt (%s) and cannot be moved aside: %s; ignoring it; "
-			     "check the host's values before trusting it",
+		kt_warn(ctx, "journal /%s is corrupt (%s) and cannot be moved aside: %s; "
+			     "ignoring it; check the host's values before trusting it",
 			path, why, strerror(-r));
 		return r;
 	}
@@ -270,7 +271,8 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int kt_journal_list(const struct kt_ctx *ctx, int (*fn)(void *data, const char *name), void *data)
+int kt_journal_list(const struct kt_ctx *ctx, int (*fn)(void *data, const char *name),
+		    void *data)
 {
 	struct names names = { NULL, 0, 0 };
 	int r;

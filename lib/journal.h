@@ -30,7 +30,8 @@ int kt_journal_set_aside(const struct kt_ctx *ctx, const char *name, const char 
  * set aside); fn returns non-zero to stop, and that value is returned. No state directory
  * means no journals.
  */
-int kt_journal_list(const struct kt_ctx *ctx, int (*fn)(void *data, const char *name), void *data);
+int kt_journal_list(const struct kt_ctx *ctx, int (*fn)(void *data, const char *name),
+		    void *data);
 
 /*
  * The file format, without any I/O. kt_journal_parse returns -EBADMSG with a short reason in
