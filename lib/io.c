@@ -188,3 +188,13 @@ int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode)
 	}
 	return 0;
 }
+
+int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode)
+{
+	int fd;
+
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	fd = openat(kt_ctx_root_fd(ctx), path, flags | O_CLOEXEC | O_NOCTTY, mode);
+	return fd < 0 ? kt_negerrno() : fd;
+}

@@ -31,3 +31,5 @@ int kt_pread_attr(int fd, char *buf, size_t size);
 bool kt_attr_exists(const struct kt_ctx *ctx, const char *path);
 /* mkdir -p relative to the root. */
 int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode);
+/* open(2) of a regular file below the root, for what keeps a descriptor (locks). */
+int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode);

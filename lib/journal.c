@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -188,4 +189,47 @@ int kt_journal_remove(const struct kt_ctx *ctx, const char *name)
 	if (unlinkat(kt_ctx_root_fd(ctx), path, 0) < 0 && errno != ENOENT)
 		return kt_negerrno();
 	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int kt_journal_list(const struct kt_ctx *ctx, int (*fn)(void *data, const char *name), void *data)
+{
+	struct dirent *de;
+	char *names[256];
+	size_t n = 0;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = openat(kt_ctx_root_fd(ctx), KT_STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : kt_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		r = kt_negerrno();
+		close(fd);
+		return r;
+	}
+	while ((de = readdir(d)) && n < KT_ELEMENTSOF(names)) {
+		size_t len = strlen(de->d_name);
+		const char *suffix = ".journal";
+
+		if (len <= strlen(suffix) || strcmp(de->d_name + len - strlen(suffix), suffix) != 0 ||
+		    de->d_name[0] == '.')
+			continue;
+		names[n] = strndup(de->d_name, len - strlen(suffix));
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0 && kt_name_is_safe(names[i]))
+			r = fn(data, names[i]);
+		free(names[i]);
+	}
+	return r;
 }

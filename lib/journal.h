@@ -15,3 +15,5 @@
 int kt_journal_read(const struct kt_ctx *ctx, const char *name, struct kt_kvlist *ret);
 int kt_journal_write(const struct kt_ctx *ctx, const char *name, const struct kt_kvlist *kv);
 int kt_journal_remove(const struct kt_ctx *ctx, const char *name);
+/* Calls fn with the name of every journal present, in name order; fn returns non-zero to stop. */
+int kt_journal_list(const struct kt_ctx *ctx, int (*fn)(void *data, const char *name), void *data);
