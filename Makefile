@@ -32,16 +32,21 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 EXT := $(B)/_kvmtune.abi3.so
+EXT_ASAN := $(B)/asan/_kvmtune.abi3.so
+EXT_SRC := $(sort $(wildcard plugins/_kvmtune/*.c))
+EXT_SYM := plugins/_kvmtune/_kvmtune.sym
 PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 # Limited API of Python 3.9 (RHEL 9's interpreter): one binary serves every newer Python.
-EXT_CFLAGS = -I$(PY_INCLUDE) -DPy_LIMITED_API=0x03090000 -fvisibility=hidden
+EXT_CFLAGS = -I$(PY_INCLUDE) -Iplugins/_kvmtune -DPy_LIMITED_API=0x03090000 -fvisibility=hidden
+# Only PyInit__kvmtune leaves the .so: the static library's symbols stay inside.
+EXT_LDFLAGS = -shared -Wl,--version-script=$(EXT_SYM)
 TUNED_PLUGINS_DIR ?= $(shell $(PYTHON) -c 'import os, tuned.plugins; print(os.path.dirname(tuned.plugins.__file__))')
 # tuned 2.23 moved system profiles to /usr/lib/tuned/profiles and renamed the constant.
 TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "SYSTEM_PROFILES_DIR", None) or getattr(c, "SYSTEM_PROFILE_DIR", None) or c.LOAD_DIRECTORIES[0])')
 PLUGINS := $(wildcard plugins/*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
-.PHONY: all check check-unit check-python check-asan check-integration check-fuzz check-all \
+.PHONY: all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
 	fuzz lint install uninstall clean
 
 all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
@@ -56,8 +61,14 @@ $(B)/libkvmtune.a: $(LIB_OBJ)
 $(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
-$(EXT): plugins/kvmtune-module.c $(B)/libkvmtune.a $(wildcard lib/*.h)
-	$(CC) $(ALL_CFLAGS) $(EXT_CFLAGS) -shared -o $@ $< $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
+$(EXT): $(EXT_SRC) $(EXT_SYM) $(B)/libkvmtune.a $(wildcard lib/*.h plugins/_kvmtune/*.h)
+	$(CC) $(ALL_CFLAGS) $(EXT_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_SRC) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
+
+# The extension with the library under AddressSanitizer and UBSan; it imports only with
+# libasan preloaded into the interpreter (make check-python-asan does that).
+$(EXT_ASAN): $(EXT_SRC) $(EXT_SYM) $(LIB_SRC) $(wildcard lib/*.h plugins/_kvmtune/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(EXT_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_SRC) $(LIB_SRC) $(LDFLAGS) $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/fixture.c tests/unit/fixture.h $(B)/libkvmtune.a
 	@mkdir -p $(dir $@)
@@ -83,6 +94,12 @@ check-asan: $(UNIT_ASAN_BIN)
 check-python: $(EXT)
 	$(PYTHON) -m unittest discover -s tests/python -t . -v
 
+# The Python tests against the sanitized extension. Leaks are CPython's own at exit.
+check-python-asan: $(EXT_ASAN)
+	KVMTUNE_EXT=$(EXT_ASAN) LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(PYTHON) -m unittest discover -s tests/python -t . -v
+
 fuzz: $(FUZZ_BIN)
 
 # Replays each corpus and fuzzes a bounded number of new inputs: a regression check.
@@ -104,8 +121,10 @@ check-all:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem --library=python -Ilib lib helpers plugins/kvmtune-module.c
+		--suppress=missingIncludeSystem --library=python -Ilib -Iplugins/_kvmtune lib helpers \
+		plugins/_kvmtune
 	clang-tidy --quiet $(LIB_SRC) $(HELPER_SRC) -- $(ALL_CFLAGS)
+	clang-tidy --quiet $(EXT_SRC) -- $(ALL_CFLAGS) $(EXT_CFLAGS)
 
 install: all
 	@test -n "$(TUNED_PLUGINS_DIR)" || { echo "tuned is not importable by $(PYTHON): install tuned or set TUNED_PLUGINS_DIR" >&2; exit 1; }

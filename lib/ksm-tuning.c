@@ -93,6 +93,7 @@ int kt_ksm_tuning_apply(struct kt_ctx *ctx, const char *journal, const char *hol
 	struct kt_ksmctl_config cfg;
 	struct kt_ksm_values want;
 	struct kt_ksm_tuning *t;
+	char who[160];
 	int r;
 
 	if (!kt_name_is_safe(journal)) {
@@ -129,7 +130,8 @@ int kt_ksm_tuning_apply(struct kt_ctx *ctx, const char *journal, const char *hol
 	t->mode = cfg.mode;
 	t->lock_fd = -1;
 	snprintf(t->journal, sizeof(t->journal), "%s", journal);
-	r = kt_lock_take(ctx, KT_KSM_LOCK, holder, journal, &t->lock_fd);
+	snprintf(who, sizeof(who), "%s, mode %s", holder ? holder : "kvmtune", mode_name(cfg.mode));
+	r = kt_lock_take(ctx, KT_KSM_LOCK, who, journal, &t->lock_fd);
 	if (r >= 0)
 		r = kt_ksm_tune(ctx, journal, &want, &t->orig);
 	if (r >= 0 && cfg.mode != KT_KSMCTL_STATIC) {

@@ -60,8 +60,11 @@ static int read_info(int fd, struct kt_lock_info *ret)
 	char buf[512];
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
-	if (n < 0)
+	if (n < 0) {
+		memset(ret, 0, sizeof(*ret));
+		snprintf(ret->holder, sizeof(ret->holder), "an unknown holder");
 		return kt_negerrno();
+	}
 	buf[n] = '\0';
 	return parse_info(buf, ret);
 }
