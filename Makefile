@@ -12,8 +12,8 @@ CLANG ?= clang
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
-LIBS := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt) -linih -lpthread
+LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt libxml-2.0 2>/dev/null)
+LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null || echo -lvirt -lxml2) -linih -lpthread
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" $(LIBVIRT_CFLAGS) \
 	-Ilib $(CPPFLAGS) $(CFLAGS)
 # Unit tests run the library against a fake kernel (tests/unit/fixture.c).
