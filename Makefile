@@ -12,8 +12,8 @@ CLANG ?= clang
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
-LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
-LIBS := $(shell pkg-config --libs libvirt 2>/dev/null || echo -lvirt) -linih -lpthread
+LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt libxml-2.0 2>/dev/null)
+LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null || echo -lvirt -lxml2) -linih -lpthread
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" $(LIBVIRT_CFLAGS) \
 	-Ilib $(CPPFLAGS) $(CFLAGS)
 # Unit tests run the library against a fake kernel (tests/unit/fixture.c), and a guard on
@@ -36,7 +36,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/fixture.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # The sanitizer build recompiles the library so the instrumented code is what is tested.
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(B)/asan/%.o)
-ASAN_OBJ := $(ASAN_LIB_OBJ) $(UNIT_OBJ:$(B)/%=$(B)/asan/%)
+ASAN_OBJ = $(ASAN_LIB_OBJ) $(UNIT_OBJ:$(B)/%=$(B)/asan/%) $(EXT_ASAN_OBJ)
 UNIT_ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzz/%.o)
@@ -44,23 +44,30 @@ FUZZ_OBJ := $(FUZZ_LIB_OBJ) $(FUZZ_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 EXT := $(B)/_kvmtune.abi3.so
+EXT_ASAN := $(B)/asan/_kvmtune.abi3.so
+EXT_SRC := $(sort $(wildcard plugins/_kvmtune/*.c))
+EXT_SYM := plugins/_kvmtune/_kvmtune.sym
+EXT_OBJ := $(EXT_SRC:%.c=$(B)/%.o)
+EXT_ASAN_OBJ := $(EXT_SRC:%.c=$(B)/asan/%.o)
 PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 # Limited API of Python 3.9 (RHEL 9's interpreter): one binary serves every newer Python.
-EXT_CFLAGS = -I$(PY_INCLUDE) -DPy_LIMITED_API=0x03090000 -fvisibility=hidden
+EXT_CFLAGS = -I$(PY_INCLUDE) -Iplugins/_kvmtune -DPy_LIMITED_API=0x03090000 -fvisibility=hidden
+# Only PyInit__kvmtune leaves the .so: the static library's symbols stay inside.
+EXT_LDFLAGS = -shared -Wl,--version-script=$(EXT_SYM)
 TUNED_PLUGINS_DIR ?= $(shell $(PYTHON) -c 'import os, tuned.plugins; print(os.path.dirname(tuned.plugins.__file__))')
 # tuned 2.23 moved system profiles to /usr/lib/tuned/profiles and renamed the constant.
 TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "SYSTEM_PROFILES_DIR", None) or getattr(c, "SYSTEM_PROFILE_DIR", None) or c.LOAD_DIRECTORIES[0])')
 PLUGINS := $(wildcard plugins/*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
-.PHONY: all check check-unit check-python check-asan check-integration check-fuzz check-all \
+.PHONY: all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
 	fuzz lint install uninstall clean
 
 all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/libkvmtune.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -68,15 +75,22 @@ $(B)/libkvmtune.a: $(LIB_OBJ)
 $(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
-$(EXT): plugins/kvmtune-module.c $(B)/libkvmtune.a
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(EXT_CFLAGS) -shared -o $@ $< $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
+$(EXT_OBJ) $(EXT_ASAN_OBJ): OBJ_CFLAGS = $(EXT_CFLAGS)
+
+$(EXT): $(EXT_OBJ) $(EXT_SYM) $(B)/libkvmtune.a
+	$(CC) $(ALL_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
+
+# The extension with the library under AddressSanitizer and UBSan; it imports only with
+# libasan preloaded into the interpreter (make check-python-asan does that).
+$(EXT_ASAN): $(EXT_ASAN_OBJ) $(EXT_SYM) $(ASAN_LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_ASAN_OBJ) $(ASAN_LIB_OBJ) $(LDFLAGS) $(LIBS)
 
 $(UNIT_BIN): $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/fixture.o $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(WRAP) -lcmocka $(LIBS)
 
 $(ASAN_OBJ): $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(OBJ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(UNIT_ASAN_BIN): $(B)/asan/%: $(B)/asan/tests/unit/%.o $(B)/asan/tests/unit/fixture.o $(ASAN_LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WRAP) -lcmocka $(LIBS)
@@ -99,6 +113,12 @@ check-asan: $(UNIT_ASAN_BIN)
 check-python: $(EXT)
 	$(PYTHON) -m unittest discover -s tests/python -t . -v
 
+# The Python tests against the sanitized extension. Leaks are CPython's own at exit.
+check-python-asan: $(EXT_ASAN)
+	KVMTUNE_EXT=$(EXT_ASAN) LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(PYTHON) -m unittest discover -s tests/python -t . -v
+
 fuzz: $(FUZZ_BIN)
 
 # Replays each corpus and fuzzes a bounded number of new inputs: a regression check.
@@ -120,8 +140,10 @@ check-all:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem --library=python -Ilib lib helpers plugins/kvmtune-module.c
+		--suppress=missingIncludeSystem --library=python -Ilib -Iplugins/_kvmtune lib helpers \
+		plugins/_kvmtune
 	clang-tidy --quiet $(LIB_SRC) $(HELPER_SRC) -- $(ALL_CFLAGS)
+	clang-tidy --quiet $(EXT_SRC) -- $(ALL_CFLAGS) $(EXT_CFLAGS)
 
 install: all
 	@test -n "$(TUNED_PLUGINS_DIR)" || { echo "tuned is not importable by $(PYTHON): install tuned or set TUNED_PLUGINS_DIR" >&2; exit 1; }
@@ -143,5 +165,4 @@ uninstall:
 clean:
 	rm -rf $(B)
 
--include $(patsubst %.o,%.d,$(LIB_OBJ) $(HELPER_OBJ) $(UNIT_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ)) \
-	$(EXT:%.so=%.d)
+-include $(patsubst %.o,%.d,$(LIB_OBJ) $(HELPER_OBJ) $(UNIT_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ) $(EXT_OBJ))

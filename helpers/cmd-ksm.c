@@ -9,7 +9,9 @@
 #include "commands.h"
 #include "journal.h"
 #include "ksm-status.h"
+#include "ksm-tuning.h"
 #include "ksmctl-run.h"
+#include "lock.h"
 #include "parse.h"
 
 void kt_cmd_ksm_help(void)
@@ -60,11 +62,38 @@ static const char *run_state(const struct kt_ksm_status *st)
 	}
 }
 
-static void print_json(const struct kt_ksm_status *st)
+static void print_holder(const struct kt_ctx *ctx, bool json)
+{
+	struct kt_lock_info info;
+	int r = kt_lock_holder(ctx, KT_KSM_LOCK, &info);
+
+	if (json) {
+		printf("\"controlled_by\":");
+		if (r > 0) {
+			printf("{\"holder\":");
+			json_str(info.holder);
+			printf(",\"pid\":%d,\"journal\":", (int)info.pid);
+			json_str(info.journal);
+			printf("},");
+		} else {
+			printf("null,");
+		}
+		return;
+	}
+	if (r > 0)
+		printf("Controlled by:  %s (pid %d, journal %s)\n", info.holder, (int)info.pid,
+		       info.journal[0] ? info.journal : "none");
+	else
+		printf("Controlled by:  no kvmtune tuning\n");
+}
+
+static void print_json(const struct kt_ctx *ctx, const struct kt_ksm_status *st)
 {
 	printf("{\"available\":%s,\"state\":", st->available ? "true" : "false");
 	json_str(run_state(st));
-	printf(",\"knobs\":{");
+	printf(",");
+	print_holder(ctx, true);
+	printf("\"knobs\":{");
 	for (int k = 0; k < KT_KSM_KNOB_MAX; k++) {
 		printf("%s", k ? "," : "");
 		json_str(kt_ksm_knob_name(k));
@@ -93,9 +122,10 @@ static void print_json(const struct kt_ksm_status *st)
 		printf("\"ksmd_pid\":null,\"ksmd_cpu_seconds\":null}\n");
 }
 
-static void print_table(const struct kt_ksm_status *st)
+static void print_table(const struct kt_ctx *ctx, const struct kt_ksm_status *st)
 {
 	printf("KSM:            %s\n", run_state(st));
+	print_holder(ctx, false);
 	if (!st->available) {
 		printf("This kernel has no /sys/kernel/mm/ksm (CONFIG_KSM is off).\n");
 		return;
@@ -151,28 +181,21 @@ static int ksm_status(struct kt_ctx *ctx, int argc, char **argv)
 		return 1;
 	}
 	if (json)
-		print_json(&st);
+		print_json(ctx, &st);
 	else
-		print_table(&st);
+		print_table(ctx, &st);
 	return 0;
 }
 
 static int ksm_restore(struct kt_ctx *ctx, int argc, char **argv)
 {
-	int r;
-
 	if (argc != 2) {
 		fprintf(stderr, "kvmtune: error: ksm restore takes one journal name, "
 				"for example kvm_ksm-kvm_ksm\n");
 		return 2;
 	}
-	r = kt_ksm_untune(ctx, argv[1], NULL);
-	if (r < 0) {
-		fprintf(stderr, "kvmtune: error: cannot restore from the journal '%s': %s\n", argv[1],
-			strerror(-r));
-		return 1;
-	}
-	return 0;
+	/* The library says what went wrong, and which journals there are. */
+	return kt_ksm_restore_journal(ctx, argv[1], "kvmtune ksm restore") < 0 ? 1 : 0;
 }
 
 #define WATCH_JOURNAL "ksm-watch"
@@ -193,21 +216,6 @@ static void print_decision(void *data, const struct kt_ksmctl_sample *s,
 	fflush(stdout);
 }
 
-/* The knobs the controller writes, journalled so that exit (or a crash) restores them. */
-static int watch_journal(struct kt_ctx *ctx, struct kt_ksm_values *orig)
-{
-	static const enum kt_ksm_knob knobs[] = { KT_KSM_RUN, KT_KSM_PAGES_TO_SCAN,
-						  KT_KSM_SLEEP_MILLISECS, KT_KSM_ADVISOR_MODE };
-	struct kt_ksm_values keep;
-
-	memset(&keep, 0, sizeof(keep));
-	for (size_t i = 0; i < KT_ELEMENTSOF(knobs); i++)
-		if (kt_ksm_knob_supported(ctx, knobs[i]) &&
-		    kt_ksm_read(ctx, knobs[i], keep.value[knobs[i]]) == 0)
-			keep.set[knobs[i]] = true;
-	return kt_ksm_tune(ctx, WATCH_JOURNAL, &keep, orig);
-}
-
 static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -216,17 +224,18 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kt_ksmctl_runner *runner = NULL;
+	struct kt_kvlist options = KT_KVLIST_INIT;
+	struct kt_ksm_tuning *tuning = NULL;
+	struct kt_ksmctl_runner *runner;
 	struct kt_ksmctl_config cfg;
-	struct kt_ksm_values orig;
+	struct kt_ksm_values knobs;
 	long long cycles = -1;
-	int keep = 0, c, r, done = 0;
+	int keep = 0, c, r;
 	double t0, cpu;
 	unsigned n;
 	sigset_t stop_signals;
+	struct timespec ts;
 
-	kt_ksmctl_config_default(&cfg);
-	cfg.mode = KT_KSMCTL_DYNAMIC;
 	while ((c = getopt_long(argc, argv, "n:kh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -251,41 +260,46 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 
 		if (!eq) {
 			fprintf(stderr, "kvmtune: error: '%s' is not OPTION=VALUE\n", argv[i]);
+			kt_kvlist_clear(&options);
 			return 2;
 		}
 		*eq = '\0';
-		if (kt_ksmctl_config_set(ctx, &cfg, argv[i], eq + 1) < 0)
-			return 2;
+		if (kt_kvlist_set(&options, argv[i], eq + 1) < 0) {
+			kt_kvlist_clear(&options);
+			return 1;
+		}
 	}
-	if (cfg.mode == KT_KSMCTL_STATIC) {
+	r = kt_ksm_options_parse(ctx, &options, KT_KSMCTL_DYNAMIC, &knobs, &cfg);
+	if (r == 0 && cfg.mode == KT_KSMCTL_STATIC) {
 		fprintf(stderr, "kvmtune: error: mode=static has no controller to watch: use "
 				"dynamic or advisor\n");
+		r = -EINVAL;
+	}
+	if (r == 0 && !kt_ksm_available(ctx)) {
+		fprintf(stderr, "kvmtune: error: this kernel has no KSM (/%s)\n", KT_KSM_DIR);
+		kt_kvlist_clear(&options);
+		return 1;
+	}
+	if (r < 0) {
+		kt_kvlist_clear(&options);
 		return 2;
 	}
-	if (!kt_ksm_available(ctx)) {
-		fprintf(stderr, "kvmtune: error: this kernel has no KSM (/%s)\n", KT_KSM_DIR);
-		return 1;
-	}
-	r = watch_journal(ctx, &orig);
+	/* The same policy as tuned's kvm_ksm: the same knobs owned, journalled and locked. */
+	r = kt_ksm_tuning_apply(ctx, WATCH_JOURNAL, "kvmtune ksm watch", &options,
+				KT_KSMCTL_DYNAMIC, &tuning);
+	kt_kvlist_clear(&options);
 	if (r < 0)
 		return 1;
-	r = kt_ksmctl_runner_new(ctx, &cfg, &runner);
-	if (r < 0)
-		goto out;
-	t0 = 0;
+	runner = kt_ksm_tuning_controller(tuning);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	kt_ksmctl_runner_set_report(runner, print_decision, &t0);
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	}
 	/* SIGINT/SIGTERM end the watch between two cycles, so the exit path restores. */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-	while (!done && cycles != 0) {
+	while (cycles != 0) {
 		struct timespec wait = { (time_t)(cfg.interval_ms / 1000),
 					 (long)(cfg.interval_ms % 1000) * 1000000L };
 
@@ -293,19 +307,14 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 		if (cycles > 0 && --cycles == 0)
 			break;
 		if (sigtimedwait(&stop_signals, NULL, &wait) > 0)
-			done = 1;
+			break;
 	}
 	kt_ksmctl_runner_cpu(runner, &cpu, &n);
 	printf("controller: %u cycles, %.3f ms CPU per cycle\n", n, n ? cpu * 1000 / n : 0.0);
-out:
-	kt_ksmctl_runner_free(runner);
-	if (keep) {
-		/* The settings stay by request: nothing is left to restore. */
+	r = kt_ksm_tuning_unapply(tuning, !keep);
+	/* --keep: the settings stay by request, so there is nothing left to restore. */
+	if (keep)
 		kt_journal_remove(ctx, WATCH_JOURNAL);
-		return r < 0 ? 1 : 0;
-	}
-	if (kt_ksm_untune(ctx, WATCH_JOURNAL, &orig) < 0)
-		return 1;
 	return r < 0 ? 1 : 0;
 }
 

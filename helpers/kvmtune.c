@@ -8,6 +8,8 @@
 
 static const struct kt_command commands[] = {
 	{ "ksm", "KSM state and tuning", kt_cmd_ksm, kt_cmd_ksm_help },
+	{ "restore", "put back what a killed tuned left applied", kt_cmd_restore,
+	  kt_cmd_restore_help },
 };
 
 static void log_stderr(void *data, enum kt_log_prio prio, const char *msg)

@@ -305,3 +305,13 @@ int kt_dir_for_each(const struct kt_ctx *ctx, const char *path, kt_dir_fn fn, vo
 	closedir(d);
 	return r;
 }
+
+int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode)
+{
+	int fd;
+
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	fd = openat(kt_ctx_root_fd(ctx), path, flags | O_CLOEXEC | O_NOCTTY, mode);
+	return fd < 0 ? kt_negerrno() : fd;
+}

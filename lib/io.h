@@ -52,3 +52,5 @@ int kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);
  */
 typedef int (*kt_dir_fn)(void *data, const char *name);
 int kt_dir_for_each(const struct kt_ctx *ctx, const char *path, kt_dir_fn fn, void *data);
+/* open(2) of a regular file below the root, for what keeps a descriptor (locks). */
+int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode);

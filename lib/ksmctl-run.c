@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include <pthread.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "parse.h"
 #include "procscan.h"
 #include "psi.h"
+#include "runner.h"
 #include "virt.h"
 
 /* Other programs that drive /sys/kernel/mm/ksm: two controllers would fight. */
@@ -81,19 +81,13 @@ struct kt_ksmctl_runner {
 	void *report_data;
 	double cpu_seconds;
 	unsigned cycles;
-
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool running;
-	bool stopping;
+	struct kt_runner *thread;
 };
 
 int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg,
 			 struct kt_ksmctl_runner **ret)
 {
 	struct kt_ksmctl_runner *r = calloc(1, sizeof(*r));
-	pthread_condattr_t attr;
 
 	if (!r)
 		return -ENOMEM;
@@ -103,11 +97,6 @@ int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg,
 		r->fd[i] = -1;
 	r->n_qemu = -1;
 	kt_ksmctl_state_init(&r->st);
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &attr);
-	pthread_condattr_destroy(&attr);
 	*ret = r;
 	return 0;
 }
@@ -116,13 +105,11 @@ struct kt_ksmctl_runner *kt_ksmctl_runner_free(struct kt_ksmctl_runner *r)
 {
 	if (!r)
 		return NULL;
-	kt_ksmctl_runner_stop(r);
+	r->thread = kt_runner_free(r->thread);
 	kt_virt_close(r->virt);
 	for (int i = 0; i < F_MAX; i++)
 		if (r->fd[i] >= 0)
 			close(r->fd[i]);
-	pthread_cond_destroy(&r->wake);
-	pthread_mutex_destroy(&r->lock);
 	kt_ctx_unref(r->ctx);
 	free(r);
 	return NULL;
@@ -414,54 +401,26 @@ int kt_ksmctl_runner_step(struct kt_ksmctl_runner *r, struct kt_ksmctl_decision 
 	return 0;
 }
 
-static void *loop(void *data)
+static void thread_step(void *data)
 {
-	struct kt_ksmctl_runner *r = data;
-	struct timespec until;
-
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping) {
-		pthread_mutex_unlock(&r->lock);
-		kt_ksmctl_runner_step(r, NULL);
-		pthread_mutex_lock(&r->lock);
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += r->cfg.interval_ms / 1000;
-		until.tv_nsec += (long)(r->cfg.interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
-			;
-	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
+	kt_ksmctl_runner_step(data, NULL);
 }
 
 int kt_ksmctl_runner_start(struct kt_ksmctl_runner *r)
 {
-	int e;
+	if (!r->thread) {
+		int e = kt_runner_new(thread_step, r, r->cfg.interval_ms, &r->thread);
 
-	if (r->running)
-		return -EALREADY;
-	r->stopping = false;
-	e = pthread_create(&r->thread, NULL, loop, r);
-	if (e != 0)
-		return -e;
-	r->running = true;
-	return 0;
+		if (e < 0)
+			return e;
+	}
+	return kt_runner_start(r->thread);
 }
 
 void kt_ksmctl_runner_stop(struct kt_ksmctl_runner *r)
 {
-	if (!r->running)
-		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	r->running = false;
+	if (r->thread)
+		kt_runner_stop(r->thread);
 }
 
 void kt_ksmctl_runner_cpu(struct kt_ksmctl_runner *r, double *ret_seconds, unsigned *ret_cycles)

@@ -38,6 +38,29 @@ def journal_name(plugin_type, instance):
     return "%s-%s" % (plugin_type, instance.name)
 
 
+def holder(instance):
+    """Who holds an area's lock, as `kvmtune ... status` shows it."""
+    return "tuned instance %s" % instance.name
+
+
+def reason(error):
+    """The library's message of an exception, without OSError's errno prefix."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
+
+
+def drop_tuning(instance):
+    """Stops what an instance left running without restoring: the journal keeps it."""
+    tuning = getattr(instance, "_kt_tuning", None)
+    instance._kt_tuning = None
+    if tuning is not None:
+        try:
+            tuning.unapply(False)
+        except (ValueError, OSError) as e:
+            log.error(reason(e))
+
+
 def effective_options(defaults, options):
     """Like Plugin._get_effective_options, but keeps unknown names so the library can
     refuse them (tuned would only warn and drop them, and apply the rest)."""

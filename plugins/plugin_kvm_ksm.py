@@ -10,6 +10,9 @@ mode=dynamic (or advisor) starts the controller on its own thread, which decides
 KSM runs and how fast it scans (advisor: leaves the rate to the kernel's advisor); it is
 stopped and joined on unapply, before the knobs are restored.
 
+Which knobs a mode owns, what is journalled and the KSM lock are the library's
+(kt_ksm_tuning_apply): this shim holds the option table and tuned's API only.
+
 [ksm]
 type=kvm_ksm
 mode=dynamic
@@ -54,12 +57,6 @@ CONTROLLER_OPTIONS = (
     "ksmtuned_conf",
 )
 
-# Knobs the controller owns in each mode: journalled, and not set statically.
-CONTROLLED = {
-    "dynamic": ("run", "pages_to_scan", "sleep_millisecs"),
-    "advisor": ("run", "advisor_mode"),
-}
-
 
 class KvmKsmPlugin(base.Plugin):
     """Kernel samepage merging for KVM hosts."""
@@ -78,75 +75,31 @@ class KvmKsmPlugin(base.Plugin):
     def _instance_init(self, instance):
         instance._has_static_tuning = True
         instance._has_dynamic_tuning = False
-        instance._kt_originals = None
-        instance._kt_controller = None
+        instance._kt_tuning = None
         self._contexts[instance.name] = kt.make_context(kt.prefix(PLUGIN, instance))
 
     def _instance_cleanup(self, instance):
-        self._stop_controller(instance)
+        kt.drop_tuning(instance)
         self._contexts.pop(instance.name, None)
 
-    def _options(self, instance):
-        """(knob options, controller options, mode) of the instance."""
-        options = kt.expand_options(self._variables, instance.options)
-        controller = dict((k, v) for k, v in options.items() if k in CONTROLLER_OPTIONS)
-        knobs = dict((k, v) for k, v in options.items() if k not in CONTROLLER_OPTIONS)
-        return knobs, controller, controller.get("mode", "static")
-
     def _instance_apply_static(self, instance):
-        # An apply without an unapply in between must not leave a second thread behind.
-        self._stop_controller(instance)
+        # An apply without an unapply in between must not leave a second tuning behind.
+        kt.drop_tuning(instance)
         ctx = self._contexts[instance.name]
-        knobs, controller_options, mode = self._options(instance)
-        errors = []
-        controller = None
-        # Everything is checked before anything is written: one line names every problem.
+        options = kt.expand_options(self._variables, instance.options)
         try:
-            controller = ctx.ksm_controller(controller_options)
-        except ValueError as e:
-            errors.append(str(e))
-        try:
-            ctx.ksm_verify(knobs)
-        except ValueError as e:
-            errors.append(str(e))
-        if errors:
-            kt.log.error("%s: %s; KSM left as it was" % (kt.prefix(PLUGIN, instance), "; ".join(errors)))
-            return
-        owned = CONTROLLED.get(mode, ())
-        for name in owned:
-            if name in knobs:
-                kt.log.warning("%s: %s is decided by the controller with mode=%s, ignoring"
-                               % (kt.prefix(PLUGIN, instance), name, mode))
-                del knobs[name]
-        if mode == "dynamic" and "advisor_mode" not in knobs and \
-                "advisor_mode" in ctx.ksm_status()["knobs"]:
-            # The kernel advisor would refuse the controller's pages_to_scan.
-            knobs["advisor_mode"] = "none"
-        ctx.ksm_add_current(knobs, owned)
-        try:
-            instance._kt_originals = ctx.ksm_tune(kt.journal_name(PLUGIN, instance), knobs)
+            instance._kt_tuning = ctx.ksm_apply(kt.journal_name(PLUGIN, instance),
+                                                kt.holder(instance), options)
         except (ValueError, OSError) as e:
-            kt.log.error("%s: %s; KSM left as it was" % (kt.prefix(PLUGIN, instance), e))
-            return
-        if mode != "static":
-            controller.start()
-            instance._kt_controller = controller
-
-    def _stop_controller(self, instance):
-        controller = getattr(instance, "_kt_controller", None)
-        if controller is not None:
-            controller.stop()
-            instance._kt_controller = None
+            kt.log.error("%s: %s; KSM left as it was" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
 
     def _instance_verify_static(self, instance, ignore_missing, devices):
         ctx = self._contexts[instance.name]
-        knobs, _, mode = self._options(instance)
-        for name in CONTROLLED.get(mode, ()):
-            knobs.pop(name, None)
+        options = kt.expand_options(self._variables, instance.options)
         try:
-            results = ctx.ksm_verify(knobs)
+            results = ctx.ksm_verify(options)
         except (ValueError, OSError) as e:
-            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), e))
+            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
             return False
         ok = True
         for name, wanted, current, good in results:
@@ -155,14 +108,15 @@ class KvmKsmPlugin(base.Plugin):
         return ok
 
     def _instance_unapply_static(self, instance, *args, **kwargs):
-        # The controller never outlives the profile, whatever the rollback level.
-        self._stop_controller(instance)
-        if not kt.should_restore(args, kwargs):
-            return
-        ctx = self._contexts[instance.name]
+        restore = kt.should_restore(args, kwargs)
+        tuning = instance._kt_tuning
+        instance._kt_tuning = None
         try:
-            ctx.ksm_untune(kt.journal_name(PLUGIN, instance), instance._kt_originals)
+            if tuning is not None:
+                # The controller never outlives the profile, whatever the rollback level.
+                tuning.unapply(restore)
+            elif restore:
+                # Unapplied before without restoring (ROLLBACK_NONE): the journal has them.
+                self._contexts[instance.name].ksm_restore(kt.journal_name(PLUGIN, instance))
         except (ValueError, OSError) as e:
-            kt.log.error("%s: cannot restore KSM: %s; the journal in %s keeps the originals"
-                         % (kt.prefix(PLUGIN, instance), e, kt._kvmtune.STATE_DIR))
-        instance._kt_originals = None
+            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))

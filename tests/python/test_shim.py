@@ -18,6 +18,9 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(TOP, "build")
 FIXTURES = os.path.join(TOP, "tests", "fixtures")
 SYSTEM_TUNED = "/usr/lib/python3/dist-packages/tuned"
+# make check-python-asan points this at the sanitized build and preloads libasan.
+EXT = os.environ.get("KVMTUNE_EXT", os.path.join(BUILD, "_kvmtune.abi3.so"))
+PASS_ENV = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")
 
 ROLLBACK_CONSTS = "\nROLLBACK_NONE = 0\nROLLBACK_SOFT = 1\nROLLBACK_FULL = 2\n"
 
@@ -73,10 +76,11 @@ class ShimTest(unittest.TestCase):
         plugins = os.path.join(pkg, "plugins")
         for name in ("plugin_kvm_ksm.py", "kvmtune_tuned.py"):
             shutil.copy(os.path.join(TOP, "plugins", name), plugins)
-        shutil.copy(os.path.join(BUILD, "_kvmtune.abi3.so"), plugins)
+        shutil.copy(EXT, plugins)
         root = os.path.join(self.tmp, "root-" + version)
         shutil.copytree(os.path.join(FIXTURES, fixture), root)
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": pkgroot, "KVMTUNE_ROOT": root}
+        env.update((k, os.environ[k]) for k in PASS_ENV if k in os.environ)
         out = subprocess.run([sys.executable, os.path.join(HERE, "shim_scenario.py"), scenario],
                              env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
@@ -171,11 +175,11 @@ class ShimTest(unittest.TestCase):
 
 class OptionTableTest(unittest.TestCase):
     def test_shim_options_match_library(self):
-        sys.path.insert(0, BUILD)
+        sys.path.insert(0, os.path.dirname(EXT))
         try:
             import _kvmtune
         finally:
-            sys.path.remove(BUILD)
+            sys.path.remove(os.path.dirname(EXT))
         with open(os.path.join(TOP, "plugins", "plugin_kvm_ksm.py")) as f:
             text = f.read()
         table = re.search(r"\nOPTIONS = \((.*?)\)\n", text, re.S).group(1)

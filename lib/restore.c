@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The one place that knows every area's journals: base files know none of them. */
+#include <string.h>
+
+#include "journal.h"
+#include "ksm-tuning.h"
+#include "lock.h"
+#include "restore.h"
+
+struct area {
+	/* Journal names of the area start so: "<plugin type>-<instance>". */
+	const char *prefix;
+	const char *lock;
+	int (*restore)(const struct kt_ctx *ctx, const char *journal, const char *holder);
+};
+
+static const struct area areas[] = {
+	{ "kvm_ksm-", KT_KSM_LOCK, kt_ksm_restore_journal },
+	{ "ksm-watch", KT_KSM_LOCK, kt_ksm_restore_journal },
+};
+
+struct orphans {
+	const struct kt_ctx *ctx;
+	const char *holder;
+	int restored;
+	int error;
+};
+
+static int restore_one(void *data, const char *name)
+{
+	struct orphans *o = data;
+	const struct area *a = NULL;
+	struct kt_lock_info info;
+	int r;
+
+	for (size_t i = 0; i < KT_ELEMENTSOF(areas); i++)
+		if (strncmp(name, areas[i].prefix, strlen(areas[i].prefix)) == 0)
+			a = &areas[i];
+	if (!a) {
+		kt_warn(o->ctx, "journal %s belongs to nothing this kvmtune tunes, ignoring", name);
+		return 0;
+	}
+	r = kt_lock_holder(o->ctx, a->lock, &info);
+	if (r > 0 && strcmp(info.journal, name) == 0) {
+		kt_info(o->ctx, "journal %s is in use by %s (pid %d): left alone", name, info.holder,
+			(int)info.pid);
+		return 0;
+	}
+	if (r > 0) {
+		kt_warn(o->ctx, "journal %s is not applied, but %s (pid %d) holds %s now: run "
+				"'kvmtune restore --orphans' again once that is undone, ignoring",
+			name, info.holder, (int)info.pid, a->lock);
+		return 0;
+	}
+	r = a->restore(o->ctx, name, o->holder);
+	if (r < 0) {
+		if (o->error == 0)
+			o->error = r;
+		return 0;
+	}
+	o->restored++;
+	return 0;
+}
+
+int kt_restore_orphans(const struct kt_ctx *ctx, const char *holder)
+{
+	struct orphans o = { ctx, holder, 0, 0 };
+	int r;
+
+	r = kt_journal_list(ctx, restore_one, &o);
+	if (r < 0) {
+		kt_err(ctx, "cannot list the journals in /%s: %s", KT_STATE_DIR, strerror(-r));
+		return r;
+	}
+	return o.error < 0 ? o.error : o.restored;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * _kvmtune: the kvmtune library for the tuned plugin shims, on the Python Limited API
+ * (abi3) so that one binary serves every newer Python. module.c holds what every area
+ * shares: the Context (a library context and where its messages go), the one -errno to
+ * exception translation, and the Tuning type that keeps an applied tuning and its
+ * background loop. Each area (ksm.c, ...) adds Context methods.
+ */
+#pragma once
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "ctx.h"
+#include "kvlist.h"
+
+/*
+ * Where a context's messages go. Errors raised by the call running on the calling thread
+ * are gathered and raised as its exception (one line in tuned's log); everything else,
+ * and messages of the library's own threads, reach log(prio, text) at once.
+ */
+struct kt_py_sink {
+	PyObject *log;
+	pthread_mutex_t lock;
+	bool in_call;
+	pthread_t call_thread;
+	char errors[2048];
+};
+
+typedef struct {
+	PyObject_HEAD struct kt_ctx *ctx;
+	struct kt_py_sink sink;
+} kt_py_context;
+
+/* What an area's applied tuning does when it is undone; impl is the library's object. */
+struct kt_py_tuning_ops {
+	/* Stops its loop, restores when asked, frees impl; called with the GIL released. */
+	int (*unapply)(void *impl, bool restore);
+	/* A dict of what it is doing, with the GIL held; NULL for no stats. */
+	PyObject *(*stats)(void *impl);
+};
+
+/* Context methods return NULL with an exception set unless the context is initialised. */
+int kt_py_check(kt_py_context *c);
+void kt_py_call_begin(kt_py_context *c);
+/*
+ * Ends the call: a negative r becomes an exception carrying the gathered errors (ValueError
+ * for invalid input, OSError with the errno otherwise, naming what); errors of a call that
+ * succeeded are logged rather than dropped. Returns -1 when an exception is set.
+ */
+int kt_py_call_end(kt_py_context *c, int r, const char *what);
+/* str (or anything str() accepts) -> UTF-8 without NULs; *ret_bytes owns *ret. */
+int kt_py_utf8(PyObject *o, const char *what, PyObject **ret_bytes, const char **ret);
+/* dict[str, object] -> kt_kvlist; None values (options left unset) are skipped. */
+int kt_py_kvlist_from_dict(PyObject *dict, struct kt_kvlist *ret);
+/* A journal or instance name as the library accepts it, else ValueError. */
+int kt_py_check_name(const char *what, const char *name);
+/* A Tuning owning impl; on failure impl is unapplied without restoring. */
+PyObject *kt_py_tuning_new(kt_py_context *c, const struct kt_py_tuning_ops *ops, void *impl);
+
+/* Each area's Context methods and module functions, gathered by module.c. */
+PyObject *kt_py_ksm_apply(PyObject *self, PyObject *args);
+PyObject *kt_py_ksm_verify(PyObject *self, PyObject *args);
+PyObject *kt_py_ksm_status(PyObject *self, PyObject *args);
+PyObject *kt_py_ksm_restore(PyObject *self, PyObject *args);
+PyObject *kt_py_ksm_knobs(PyObject *module, PyObject *args);
+PyObject *kt_py_ksm_controller_option_known(PyObject *module, PyObject *arg);
+
+#define KT_PY_KSM_METHODS                                                                       \
+	{ "ksm_apply", kt_py_ksm_apply, METH_VARARGS,                                           \
+	  "ksm_apply(journal, holder, options) -> Tuning: check every option, take the KSM "    \
+	  "lock, journal the originals, apply, and start the controller of mode=dynamic|advisor" }, \
+	{ "ksm_verify", kt_py_ksm_verify, METH_VARARGS,                                         \
+	  "ksm_verify(options) -> [(knob, wanted, current or None, ok)]" },                     \
+	{ "ksm_status", kt_py_ksm_status, METH_NOARGS, "ksm_status() -> dict" },                \
+	{ "ksm_restore", kt_py_ksm_restore, METH_VARARGS,                                       \
+	  "ksm_restore(journal): put back what the journal holds and remove it" },
+
+#define KT_PY_KSM_FUNCTIONS                                                                     \
+	{ "ksm_knobs", kt_py_ksm_knobs, METH_NOARGS,                                            \
+	  "ksm_knobs() -> names of every KSM knob kvmtune knows" },                             \
+	{ "ksm_controller_option_known", kt_py_ksm_controller_option_known, METH_O,             \
+	  "ksm_controller_option_known(name) -> whether name is a controller option" },
