@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* libFuzzer target: journal files as a crash, a full disk or a person may have left them. */
+/*
+ * libFuzzer target: journal files and lock holder files as a crash, a full disk or a person
+ * may have left them.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "journal.h"
+#include "lock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kt_kvlist kv = KT_KVLIST_INIT, again = KT_KVLIST_INIT;
+	struct kt_lock_info info;
 	const char *why = NULL;
 	char *text, *out = NULL;
 	size_t len;
@@ -23,6 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	/* A holder is always named, in a terminated string of one line. */
+	if (kt_lock_parse(text, &info) != 0 || !info.holder[0] ||
+	    strlen(info.holder) >= sizeof(info.holder) || strchr(info.holder, '\n') ||
+	    strlen(info.journal) >= sizeof(info.journal) || info.pid < 0)
+		abort();
 	r = kt_journal_parse(text, &kv, &why);
 	/* A corrupt journal always says why, and only -EBADMSG or -ENOMEM are possible. */
 	if (r == -EBADMSG && !why)
