@@ -48,6 +48,7 @@ if [ -e $KSM/advisor_mode ]; then
 	out=$($KVMTUNE ksm watch --cycles=2 interval=1 thres_coef=100 libvirt_uri=none 2>&1)
 	rc=$?
 	expect_eq "watch under the advisor: exit status" "$rc" 0
+	grep -q "run=1 pages=2500" <<<"$out" || sed 's/^/# /' <<<"$out"
 	expect "watch under the advisor: merging was decided" grep -q "merging:" <<<"$out"
 	expect "watch under the advisor: run=1 was written" grep -q "run=1 pages=2500" <<<"$out"
 	expect_eq "watch under the advisor: no error" "$(grep -c 'error' <<<"$out")" 0
