@@ -97,3 +97,26 @@ int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_doma
 		*ret_domains = (unsigned)n;
 	return 0;
 }
+
+int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data)
+{
+	virDomainPtr *doms = NULL;
+	int n, r = 0;
+
+	n = virConnectListAllDomains(v->conn, &doms, 0);
+	if (n < 0)
+		return last_error(NULL);
+	for (int i = 0; i < n; i++) {
+		char *xml = r == 0 ? virDomainGetXMLDesc(doms[i], 0) : NULL;
+
+		/* A domain undefined since the listing is skipped. */
+		if (xml)
+			r = fn(data, virDomainGetName(doms[i]), xml, virDomainIsActive(doms[i]) == 1);
+		else
+			virResetLastError();
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return r;
+}
