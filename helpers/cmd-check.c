@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "migrate.h"
 #include "commands.h"
 #include "parse.h"
 #include "virt.h"
@@ -119,8 +120,10 @@ static int one_domain(void *data, const char *name, const char *xml, int active)
 	return r < 0 ? r : 0;
 }
 
+/* *ret_v stays NULL when libvirt cannot be reached: that is a WARN line, not an error. */
 static int domains_from_libvirt(const struct kt_ctx *ctx, struct kt_host_facts *h,
-				const char *uri, struct kt_check_report *rep)
+				const char *uri, struct kt_check_report *rep,
+				struct kt_virt **ret_v)
 {
 	struct from_virt fv = {ctx, h};
 	struct kt_virt *v = NULL;
@@ -137,7 +140,7 @@ static int domains_from_libvirt(const struct kt_ctx *ctx, struct kt_host_facts *
 		return r;
 	}
 	r = kt_virt_each_domain(v, one_domain, &fv);
-	kt_virt_close(v);
+	*ret_v = v;
 	if (r < 0)
 		fprintf(stderr, "kvmtune: error: cannot list the domains of %s: %s\n", uri,
 			strerror(-r));
@@ -189,6 +192,69 @@ static void print_json(const struct kt_ctx *ctx, const struct kt_host_facts *h,
 	printf("]}\n");
 }
 
+/* This host's migration facts: --facts prints them, --peer compares them. */
+static int mig_facts(const struct kt_ctx *ctx, const struct kt_host_facts *h, struct kt_virt *v,
+		     struct kt_mig_facts *ret)
+{
+	int r = kt_mig_facts_read(ctx, h, ret);
+
+	if (r >= 0 && v)
+		r = kt_virt_mig_facts(v, ret);
+	if (r < 0)
+		fprintf(stderr, "kvmtune: error: cannot gather this host's facts: %s\n",
+			strerror(-r));
+	return r;
+}
+
+static int print_facts(const struct kt_ctx *ctx, const struct kt_host_facts *h,
+		       struct kt_virt *v)
+{
+	struct kt_mig_facts f;
+	char *text = NULL;
+	int r;
+
+	r = mig_facts(ctx, h, v, &f);
+	if (r < 0)
+		return 1;
+	r = kt_mig_facts_format(&f, &text);
+	kt_mig_facts_clear(&f);
+	if (r < 0)
+		return 1;
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
+static int compare_peer(const struct kt_ctx *ctx, const struct kt_host_facts *h,
+			struct kt_virt *v, const char *path, struct kt_check_report *rep)
+{
+	struct kt_mig_facts local, peer;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = read_whole(path, &text, &len);
+	if (r < 0) {
+		fprintf(stderr, "kvmtune: error: --peer=%s: %s\n", path, strerror(-r));
+		return r;
+	}
+	r = kt_mig_facts_parse(text, len, &peer);
+	free(text);
+	if (r < 0) {
+		fprintf(stderr,
+			"kvmtune: error: --peer=%s is not the output of kvmtune check --facts "
+			"(version 1)\n",
+			path);
+		return r;
+	}
+	r = mig_facts(ctx, h, v, &local);
+	if (r >= 0)
+		r = kt_mig_compare(&local, &peer, rep);
+	kt_mig_facts_clear(&local);
+	kt_mig_facts_clear(&peer);
+	return r;
+}
+
 int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -196,16 +262,19 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 	    {"domains-dir", required_argument, NULL, 'd'},
 	    {"uri", required_argument, NULL, 'u'},
 	    {"host-reserve", required_argument, NULL, 'R'},
+	    {"facts", no_argument, NULL, 'f'},
+	    {"peer", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct kt_check_report pre = {0}, rep = {0};
 	struct kt_host_facts h;
-	const char *dir = NULL, *uri = NULL;
+	struct kt_virt *v = NULL;
+	const char *dir = NULL, *uri = NULL, *peer = NULL;
 	uint64_t reserve = KT_CHECK_HOST_RESERVE;
-	int json = 0, c, r;
+	int json = 0, facts = 0, c, r;
 
-	while ((c = getopt_long(argc, argv, "jd:u:R:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jd:u:R:fp:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -226,6 +295,12 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'f':
+			facts = 1;
+			break;
+		case 'p':
+			peer = optarg;
+			break;
 		case 'h':
 			kt_cmd_check_help();
 			return 0;
@@ -243,6 +318,12 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 			"kvmtune: error: check: --domains-dir and --uri exclude each other\n");
 		return 2;
 	}
+	if (facts && (peer || json)) {
+		fprintf(stderr,
+			"kvmtune: error: check: --facts prints JSON of its own, without "
+			"--peer or --json\n");
+		return 2;
+	}
 	/* On a fixture root, the host's libvirt knows nothing of the fixture's guests. */
 	if (!dir && !uri)
 		uri = strcmp(kt_ctx_root(ctx), "/") == 0 ? KT_VIRT_DEFAULT_URI : "none";
@@ -254,9 +335,13 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 	if (dir)
 		r = domains_from_dir(ctx, &h, dir);
 	else if (strcmp(uri, "none") != 0)
-		r = domains_from_libvirt(ctx, &h, uri, &pre);
+		r = domains_from_libvirt(ctx, &h, uri, &pre, &v);
+	if (r >= 0 && facts) {
+		r = print_facts(ctx, &h, v);
+		goto out;
+	}
 	if (r >= 0)
-		r = kt_check_run(&h, &rep);
+		r = peer ? compare_peer(ctx, &h, v, peer, &rep) : kt_check_run(&h, &rep);
 	/* Lines about where the domains came from go first. */
 	for (unsigned i = 0; r >= 0 && i < pre.n; i++)
 		r = kt_check_add(&rep, pre.items[i].check, pre.items[i].level,
@@ -270,16 +355,16 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		if (r == -ENOMEM)
 			fprintf(stderr, "kvmtune: error: out of memory\n");
-		kt_check_report_clear(&pre);
-		kt_check_report_clear(&rep);
-		kt_host_facts_clear(&h);
-		return 1;
+		r = peer && r == -EBADMSG ? 2 : 1;
+		goto out;
 	}
 	if (json)
 		print_json(ctx, &h, &rep);
 	else
 		print_text(&rep);
 	r = rep.count[KT_CHECK_FAIL] ? 1 : 0;
+out:
+	kt_virt_close(v);
 	kt_check_report_clear(&pre);
 	kt_check_report_clear(&rep);
 	kt_host_facts_clear(&h);

@@ -24,3 +24,7 @@ int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_doma
  */
 typedef int (*kt_virt_domain_fn)(void *data, const char *name, const char *xml, int active);
 int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data);
+
+struct kt_mig_facts;
+/* libvirt's and the hypervisor's versions, the networks and the storage pools into f. */
+int kt_virt_mig_facts(struct kt_virt *v, struct kt_mig_facts *f);

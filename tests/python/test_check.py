@@ -30,6 +30,7 @@ def schema(name):
 
 
 CHECK_SCHEMA = schema("kvmtune-check.schema.json")
+FACTS_SCHEMA = schema("kvmtune-facts.schema.json")
 STATUS_SCHEMA = schema("kvmtune-status.schema.json")
 
 
@@ -147,6 +148,63 @@ class TestCheck(FixtureRoot):
         code, _, err = run(self.root, "check", "--domains-dir=/nonexistent")
         self.assertEqual(code, 1)
         self.assertIn("--domains-dir=/nonexistent", err)
+
+
+class TestPeer(FixtureRoot):
+    def facts(self, *args):
+        code, out, err = run(self.root, "check", "--facts", *args)
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        jsonschema.validate(doc, FACTS_SCHEMA)
+        return doc
+
+    def peer(self, doc, rc):
+        path = os.path.join(self.tmp, "other.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        code, out, err = run(self.root, "check", "--json", "--peer=" + path,
+                             "--domains-dir=" + self.domains)
+        self.assertEqual(code, rc, err)
+        res = json.loads(out)
+        jsonschema.validate(res, CHECK_SCHEMA)
+        return {r["check"]: r for r in res["results"]}
+
+    def test_facts(self):
+        doc = self.facts("--domains-dir=" + self.domains)
+        self.assertEqual(doc["hostname"], "kvm-a")
+        self.assertEqual(doc["cpu"]["vendor"], "GenuineIntel")
+        self.assertTrue(doc["cpu"]["nx"] and doc["cpu"]["lm"])
+        self.assertIn("avx512f", doc["cpu"]["flags"])
+        self.assertEqual(doc["domains"], ["db1", "web1"])
+        self.assertEqual(doc["bridges"], ["br0"])
+        self.assertEqual(doc["used_bridges"], ["br0"])
+        self.assertEqual(doc["used_networks"], ["default"])
+
+    def test_peer(self):
+        other = self.facts("--uri=none")
+        other.update(hostname="kvm-b", networks=["default"], storage_pools=[])
+        other["cpu"]["flags"].remove("avx512f")
+        by = self.peer(other, rc=0)
+        self.assertEqual(by["peer-cpu"]["level"], "WARN")
+        self.assertIn("kvm-b lacks 1 CPU flags this host has: avx512f", by["peer-cpu"]["message"])
+        self.assertEqual(by["peer-network"]["level"], "PASS")
+        self.assertEqual(by["peer-domains"]["level"], "PASS")
+        other.update(domains=["web1"], bridges=[])
+        other["cpu"].update(vendor="AuthenticAMD", nx=False)
+        by = self.peer(other, rc=1)
+        self.assertEqual(by["peer-domains"]["level"], "FAIL")
+        self.assertEqual(by["peer-network"]["level"], "FAIL")
+        self.assertIn("bridges kvm-b lacks: br0", by["peer-network"]["message"])
+
+    def test_bad_peer(self):
+        path = os.path.join(self.tmp, "other.json")
+        for text in ("", "{", '{"version": 2}', "[]"):
+            with open(path, "w") as f:
+                f.write(text)
+            code, _, err = run(self.root, "check", "--peer=" + path, "--uri=none")
+            self.assertEqual(code, 2, text)
+            self.assertIn("is not the output of kvmtune check --facts", err)
+        self.assertEqual(run(self.root, "check", "--facts", "--json")[0], 2)
 
 
 class TestStatus(FixtureRoot):
