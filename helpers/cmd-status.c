@@ -134,7 +134,7 @@ static void print_text(const struct status *st)
 			       "back)\n",
 			       "");
 	}
-	printf("\n%-8s %-10s %10s %10s\n", "NODE", "PAGE SIZE", "TOTAL", "FREE");
+	printf("\n%-8s %-10s %10s %10s\n", "NODE", "PAGE KiB", "TOTAL", "FREE");
 	for (unsigned i = 0; i < h->n_pools; i++) {
 		const struct kt_hugepage_pool *p = &h->pools[i];
 		char node[16];

@@ -99,8 +99,10 @@ static const char *size_str(uint64_t bytes, char *buf, size_t size)
 {
 	if (bytes >= GIB)
 		snprintf(buf, size, "%.1f GiB", (double)bytes / GIB);
-	else
+	else if (bytes >= (1 << 20) || !bytes)
 		snprintf(buf, size, "%llu MiB", (unsigned long long)(bytes >> 20));
+	else
+		snprintf(buf, size, "%llu KiB", (unsigned long long)(bytes >> 10));
 	return buf;
 }
 
