@@ -4,10 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
 #include "commands.h"
-#include "journal.h"
-#include "ksm-tuning.h"
+#include "status.h"
 
 void kt_cmd_status_help(void)
 {
@@ -22,87 +20,14 @@ void kt_cmd_status_help(void)
 	    "collector\n");
 }
 
-struct journal {
-	char name[80];
-	struct kt_kvlist kv;
-};
-
-struct status {
-	const struct kt_ctx *ctx;
-	struct kt_host_facts h;
-	unsigned n_journals;
-	struct journal *journals;
-};
-
-static int one_journal(void *data, const char *name)
-{
-	struct status *st = data;
-	struct journal *j, *js;
-
-	js = realloc(st->journals, (st->n_journals + 1) * sizeof(*js));
-	if (!js)
-		return -ENOMEM;
-	st->journals = js;
-	j = &js[st->n_journals];
-	memset(j, 0, sizeof(*j));
-	snprintf(j->name, sizeof(j->name), "%s", name);
-	/* A corrupt journal is set aside and reported by the library; it is no longer listed.
-	 */
-	if (kt_journal_read(st->ctx, name, &j->kv) < 0)
-		return 0;
-	st->n_journals++;
-	return 0;
-}
-
-/* The area whose holder keeps journal, or NULL: a journal nobody holds is an orphan. */
-static const struct kt_area_holder *journal_area(const struct status *st, const char *journal)
-{
-	for (unsigned i = 0; i < st->h.n_areas; i++)
-		if (st->h.areas[i].held && strcmp(st->h.areas[i].info.journal, journal) == 0)
-			return &st->h.areas[i];
-	return NULL;
-}
-
-/* What the tuning set now, where the library knows how to read it (KSM's knobs). */
-static const char *current(const struct status *st, const struct kt_area_holder *a,
-			   const char *key)
-{
-	enum kt_ksm_knob k;
-
-	if (!a || strcmp(a->area, KT_KSM_LOCK) != 0)
-		return NULL;
-	k = kt_ksm_knob_from_name(key);
-	if (k < 0 || !st->h.ksm.knobs.set[k])
-		return NULL;
-	return st->h.ksm.knobs.value[k];
-}
-
-static const char *ksm_state(const struct kt_ksm_status *k)
-{
-	if (!k->available)
-		return "unavailable";
-	if (!k->knobs.set[KT_KSM_RUN])
-		return "unknown";
-	switch (k->knobs.value[KT_KSM_RUN][0]) {
-	case '0':
-		return "stopped";
-	case '1':
-		return "running";
-	case '2':
-		return "unmerged";
-	default:
-		return "unknown";
-	}
-}
-
-static void print_text(const struct status *st)
+static void print_text(const struct kt_status *st)
 {
 	const struct kt_host_facts *h = &st->h;
 
 	printf("Profile:      %s\n", h->active_profile[0]
 					 ? h->active_profile
 					 : "(none: tuned has no active profile)");
-	printf("KSM:          %s, saving %.1f MiB", ksm_state(&h->ksm),
+	printf("KSM:          %s, saving %.1f MiB", kt_status_ksm_state(&h->ksm),
 	       (double)h->ksm.saved_bytes / (1 << 20));
 	if (h->ksm_rival[0])
 		printf(", %s runs (pid %d)", h->ksm_rival, (int)h->ksm_rival_pid);
@@ -120,16 +45,20 @@ static void print_text(const struct status *st)
 	if (!st->n_journals)
 		printf("(none: kvmtune changes nothing now)\n");
 	for (unsigned i = 0; i < st->n_journals; i++) {
-		const struct journal *j = &st->journals[i];
-		const struct kt_area_holder *a = journal_area(st, j->name);
+		const struct kt_status_journal *j = &st->journals[i];
+		const struct kt_area_holder *a = j->area;
 
 		for (size_t k = 0; k < j->kv.n; k++) {
-			const char *now = current(st, a, j->kv.items[k].key);
+			const char *now = kt_status_current(st, j, j->kv.items[k].key);
 
 			printf("%-24s %-36s %-16s %s\n", k ? "" : j->name, j->kv.items[k].key,
 			       j->kv.items[k].value, now ? now : "?");
 		}
-		if (!a)
+		if (!j->valid)
+			printf(
+			    "%-24s (corrupt: %s; check the host's values before trusting it)\n",
+			    j->name, j->why);
+		else if (!a)
 			printf("%-24s (nobody holds it: `kvmtune restore --orphans` puts it "
 			       "back)\n",
 			       "");
@@ -146,7 +75,7 @@ static void print_text(const struct status *st)
 	}
 }
 
-static void print_json(const struct status *st)
+static void print_json(const struct kt_status *st)
 {
 	const struct kt_host_facts *h = &st->h;
 
@@ -156,7 +85,7 @@ static void print_json(const struct status *st)
 	else
 		printf("null");
 	printf(",\"ksm\":{\"state\":");
-	kt_json_str(ksm_state(&h->ksm));
+	kt_json_str(kt_status_ksm_state(&h->ksm));
 	printf(",\"saved_bytes\":%llu,\"rival\":", (unsigned long long)h->ksm.saved_bytes);
 	if (h->ksm_rival[0]) {
 		printf("{\"name\":");
@@ -185,8 +114,8 @@ static void print_json(const struct status *st)
 	}
 	printf("],\"journals\":[");
 	for (unsigned i = 0; i < st->n_journals; i++) {
-		const struct journal *j = &st->journals[i];
-		const struct kt_area_holder *a = journal_area(st, j->name);
+		const struct kt_status_journal *j = &st->journals[i];
+		const struct kt_area_holder *a = j->area;
 
 		printf("%s{\"name\":", i ? "," : "");
 		kt_json_str(j->name);
@@ -195,9 +124,14 @@ static void print_json(const struct status *st)
 			kt_json_str(a->area);
 		else
 			printf("null");
-		printf(",\"orphan\":%s,\"values\":[", a ? "false" : "true");
+		printf(",\"orphan\":%s,\"corrupt\":", a ? "false" : "true");
+		if (j->valid)
+			printf("null");
+		else
+			kt_json_str(j->why);
+		printf(",\"values\":[");
 		for (size_t k = 0; k < j->kv.n; k++) {
-			const char *now = current(st, a, j->kv.items[k].key);
+			const char *now = kt_status_current(st, j, j->kv.items[k].key);
 
 			printf("%s{\"key\":", k ? "," : "");
 			kt_json_str(j->kv.items[k].key);
@@ -253,7 +187,7 @@ static void print_pool(const struct kt_hugepage_pool *p, const char *what, uint6
 	       (unsigned long long)p->page_size, (unsigned long long)value);
 }
 
-static void print_metrics(const struct status *st)
+static void print_metrics(const struct kt_status *st)
 {
 	const struct kt_host_facts *h = &st->h;
 
@@ -269,7 +203,7 @@ static void print_metrics(const struct status *st)
 	printf("# HELP kvmtune_ksm_running Whether ksmd merges (run=1).\n"
 	       "# TYPE kvmtune_ksm_running gauge\n"
 	       "kvmtune_ksm_running %d\n",
-	       strcmp(ksm_state(&h->ksm), "running") == 0);
+	       strcmp(kt_status_ksm_state(&h->ksm), "running") == 0);
 	printf("# HELP kvmtune_ksm_saved_bytes Memory KSM saves: (pages_sharing + "
 	       "ksm_zero_pages) x page size.\n"
 	       "# TYPE kvmtune_ksm_saved_bytes gauge\n"
@@ -301,8 +235,7 @@ static void print_metrics(const struct status *st)
 	for (unsigned i = 0; i < st->n_journals; i++) {
 		printf("kvmtune_journal_values{journal=");
 		prom_label(st->journals[i].name);
-		printf(",orphan=\"%d\"} %zu\n", !journal_area(st, st->journals[i].name),
-		       st->journals[i].kv.n);
+		printf(",orphan=\"%d\"} %zu\n", !st->journals[i].area, st->journals[i].kv.n);
 	}
 	printf("# HELP kvmtune_hugepages_total Pages in a hugepage pool.\n"
 	       "# TYPE kvmtune_hugepages_total gauge\n");
@@ -322,7 +255,7 @@ int kt_cmd_status(struct kt_ctx *ctx, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct status st = {.ctx = ctx};
+	struct kt_status st;
 	int mode = 0, c, r;
 
 	while ((c = getopt_long(argc, argv, "jmh", opts, NULL)) != -1) {
@@ -343,22 +276,19 @@ int kt_cmd_status(struct kt_ctx *ctx, int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	r = kt_host_facts_read(ctx, &st.h);
-	if (r < 0)
-		return 1;
-	r = kt_journal_list(ctx, one_journal, &st);
-	if (r < 0)
-		fprintf(stderr, "kvmtune: cannot list the journals below %s: %s, ignoring\n",
+	r = kt_status_read(ctx, &st);
+	if (r < 0) {
+		fprintf(stderr,
+			"kvmtune: error: cannot read what kvmtune manages below %s: %s\n",
 			kt_ctx_root(ctx), strerror(-r));
+		return 1;
+	}
 	if (mode == 'j')
 		print_json(&st);
 	else if (mode == 'm')
 		print_metrics(&st);
 	else
 		print_text(&st);
-	for (unsigned i = 0; i < st.n_journals; i++)
-		kt_kvlist_clear(&st.journals[i].kv);
-	free(st.journals);
-	kt_host_facts_clear(&st.h);
+	kt_status_clear(&st);
 	return 0;
 }

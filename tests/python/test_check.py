@@ -214,6 +214,7 @@ class TestStatus(FixtureRoot):
         self.write("var/lib/kvmtune/kvm_ksm-kvm_ksm.journal",
                    journal_text([("run", "0"), ("pages_to_scan", "100")]))
         self.write("var/lib/kvmtune/hugepages-old.journal", journal_text([("nr_hugepages", "0")]))
+        self.write("var/lib/kvmtune/pin-x.journal", journal_text([("a", "1")]).rsplit("end ", 1)[0])
         self.hold("ksm", "tuned instance kvm_ksm (mode dynamic)", "kvm_ksm-kvm_ksm")
         self.write("run/kvmtune/hugepages-2048kB.lock", "")
         self.write("sys/kernel/mm/ksm/pages_sharing", "2048\n")
@@ -233,6 +234,10 @@ class TestStatus(FixtureRoot):
         self.assertEqual((ksm["area"], ksm["orphan"]), ("ksm", False))
         self.assertEqual(ksm["values"][0], {"key": "run", "host_had": "0", "now": "0"})
         self.assertTrue(journals["hugepages-old"]["orphan"])
+        self.assertIsNone(journals["hugepages-old"]["corrupt"])
+        # status only reads: a corrupt journal is shown, and left where it is.
+        self.assertIn("truncated", journals["pin-x"]["corrupt"])
+        self.assertTrue(os.path.exists(os.path.join(self.root, "var/lib/kvmtune/pin-x.journal")))
         self.assertEqual(doc["ksm"]["saved_bytes"], 2048 * os.sysconf("SC_PAGE_SIZE"))
         pools = {(p["node"], p["page_size"]): p["total"] for p in doc["hugepage_pools"]}
         self.assertEqual(pools[(None, 2 << 20)], 1024)

@@ -10,7 +10,9 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "journal.h"
 #include "lock.h"
+#include "status.h"
 
 #define GIB (1ULL << 30)
 
@@ -375,6 +377,47 @@ static void test_facts(void **state)
 	fixture_close(f);
 }
 
+/* status: journals matched with their holders, orphans, corrupt ones only read. */
+static void test_status_view(void **state)
+{
+	struct fixture *f = fixture_open("check-2node");
+	struct kt_kvlist kv = KT_KVLIST_INIT;
+	struct kt_status st;
+	int fd = -1;
+
+	(void)state;
+	assert_int_equal(kt_kvlist_set(&kv, "run", "1"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "pages_to_scan", "500"), 0);
+	assert_int_equal(kt_journal_write(f->ctx, "kvm_ksm-kvm_ksm", &kv), 0);
+	assert_int_equal(kt_journal_write(f->ctx, "hugepages-gone", &kv), 0);
+	kt_kvlist_clear(&kv);
+	fixture_write(f, "var/lib/kvmtune/pin-x.journal", "kvmtune-journal 1\nnr=1\n");
+	assert_int_equal(kt_lock_take(f->ctx, "ksm", "tuned instance kvm_ksm", "kvm_ksm-kvm_ksm",
+				      &fd), 0);
+	assert_int_equal(kt_status_read(f->ctx, &st), 0);
+	assert_int_equal(st.n_journals, 3);
+	/* Sorted by name. */
+	assert_string_equal(st.journals[0].name, "hugepages-gone");
+	assert_true(st.journals[0].valid);
+	assert_null(st.journals[0].area);
+	assert_string_equal(st.journals[1].name, "kvm_ksm-kvm_ksm");
+	assert_non_null(st.journals[1].area);
+	assert_string_equal(st.journals[1].area->area, "ksm");
+	/* The fixture's KSM has run=0 and pages_to_scan=100 now. */
+	assert_string_equal(kt_status_current(&st, &st.journals[1], "run"), "0");
+	assert_string_equal(kt_status_current(&st, &st.journals[1], "pages_to_scan"), "100");
+	assert_null(kt_status_current(&st, &st.journals[1], "nr_hugepages"));
+	assert_null(kt_status_current(&st, &st.journals[0], "run"));
+	assert_false(st.journals[2].valid);
+	assert_non_null(strstr(st.journals[2].why, "truncated"));
+	assert_string_equal(kt_status_ksm_state(&st.h.ksm), "stopped");
+	kt_status_clear(&st);
+	assert_true(fixture_exists(f, "var/lib/kvmtune/pin-x.journal"));
+	assert_int_equal(f->warnings, 0);
+	kt_lock_release(fd);
+	fixture_close(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_red_hat_example),
 		cmocka_unit_test(test_domain_parse),
 		cmocka_unit_test(test_facts),
+		cmocka_unit_test(test_status_view),
 	};
 
 	return cmocka_run_group_tests(tests, host_guard_setup, host_guard_teardown);
