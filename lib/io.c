@@ -156,6 +156,50 @@ int kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value)
 	return 0;
 }
 
+int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data, size_t len,
+			 unsigned mode)
+{
+	char tmp[4096];
+	int fd, n, r = 0;
+
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	/* Per thread: two runners in one process (two tuned instances) must not share one. */
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)gettid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(kt_ctx_root_fd(ctx), tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		    mode);
+	if (fd < 0)
+		return kt_negerrno();
+	while (len) {
+		ssize_t w = write(fd, data, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			r = kt_negerrno();
+			break;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) < 0 && r == 0)
+		r = kt_negerrno();
+	if (r == 0 && renameat(kt_ctx_root_fd(ctx), tmp, kt_ctx_root_fd(ctx), path) < 0)
+		r = kt_negerrno();
+	if (r < 0)
+		unlinkat(kt_ctx_root_fd(ctx), tmp, 0);
+	return r;
+}
+
+int kt_remove_file(const struct kt_ctx *ctx, const char *path)
+{
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	return unlinkat(kt_ctx_root_fd(ctx), path, 0) < 0 ? kt_negerrno() : 0;
+}
+
 bool kt_attr_exists(const struct kt_ctx *ctx, const char *path)
 {
 	if (!kt_path_is_safe(path))

@@ -29,5 +29,14 @@ int kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value)
 int kt_open_attr(const struct kt_ctx *ctx, const char *path);
 int kt_pread_attr(int fd, char *buf, size_t size);
 bool kt_attr_exists(const struct kt_ctx *ctx, const char *path);
+/*
+ * Replaces path whole: writes a temporary file next to it and renames it over path, so a
+ * reader sees the old contents or the new, never a mix. No fsync: for state under run/
+ * that is rebuilt after a reboot anyway (the journal syncs, it must survive one).
+ */
+int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data, size_t len,
+			 unsigned mode);
+/* unlink relative to the root; -ENOENT when there is nothing to remove. */
+int kt_remove_file(const struct kt_ctx *ctx, const char *path);
 /* mkdir -p relative to the root. */
 int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* libFuzzer target: /proc/meminfo, /proc/pressure/memory and /proc/<pid>/stat as the kernel (or a dump) gives them. */
+/* libFuzzer target: /proc/meminfo, /proc/pressure/memory, /proc/<pid>/stat and statm as the kernel (or a dump) gives them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ksm-status.h"
 #include "meminfo.h"
+#include "procscan.h"
 #include "psi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -14,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kt_meminfo mi;
 	struct kt_psi psi;
-	uint64_t ticks;
+	uint64_t ticks, pages;
 	char *text;
 
 	if (size > 65536)
@@ -27,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kt_meminfo_parse(text, &mi);
 	kt_psi_parse(text, &psi);
 	kt_proc_stat_cpu_ticks(text, &ticks);
+	kt_proc_statm_rss(text, &pages);
 	free(text);
 	return 0;
 }
