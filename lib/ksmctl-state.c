@@ -28,7 +28,7 @@ static void one_line(char *dst, size_t size, const char *src)
 	size_t i;
 
 	for (i = 0; i + 1 < size && src[i]; i++)
-		dst[i] = src[i] == '\n' || src[i] == '\r' ? ' ' : src[i];
+		dst[i] = src[i] == '\n' ? ' ' : src[i];
 	dst[i] = '\0';
 }
 
@@ -64,7 +64,8 @@ static int parse_double(const char *s, double *ret)
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v))
+	/* -1 is "unknown"; 1e12 MiB or seconds is beyond any host. */
+	if (errno || *end || !isfinite(v) || v < -1 || v > 1e12)
 		return -EINVAL;
 	*ret = v;
 	return 0;
