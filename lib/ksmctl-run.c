@@ -75,6 +75,8 @@ struct kt_ksmctl_runner {
 	pid_t foreign_pid;
 	char foreign_comm[16];
 	pid_t ksmd_pid;
+	/* Cycles before looking for a ksmd that was not found (a /proc walk) again. */
+	unsigned ksmd_retry;
 	int fd[F_MAX];
 	uint64_t committed;
 	unsigned committed_age;
@@ -178,8 +180,15 @@ static int sample_read(struct kt_ksmctl_runner *r, enum sample_file f, char *buf
 	int n;
 
 	if (f == F_KSMD_STAT) {
-		if (r->ksmd_pid <= 0 && kt_proc_find(r->ctx, "ksmd", &r->ksmd_pid) < 0)
+		if (r->ksmd_pid <= 0 && r->ksmd_retry > 0) {
+			r->ksmd_retry--;
 			return -ESRCH;
+		}
+		if (r->ksmd_pid <= 0 && kt_proc_find(r->ctx, "ksmd", &r->ksmd_pid) < 0) {
+			/* Hidden from this /proc (a container): not a walk every cycle. */
+			r->ksmd_retry = FOREIGN_SCAN_EVERY;
+			return -ESRCH;
+		}
 		snprintf(path, sizeof(path), "proc/%d/stat", (int)r->ksmd_pid);
 		p = path;
 	}

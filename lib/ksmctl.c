@@ -141,13 +141,19 @@ static void mark_scan(struct kt_ksmctl_state *st, const struct kt_ksmctl_sample 
 	st->scan_mark_rss = s->guests_rss;
 }
 
+/* Merging (re)starts: growth is counted from here, not from scans of an earlier phase. */
+static void mark_start(struct kt_ksmctl_state *st, const struct kt_ksmctl_sample *s)
+{
+	mark_scan(st, s);
+	st->scan_mark_rss_prev = s->guests_rss;
+}
+
 static void start_merging(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
 			  const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *d)
 {
 	st->phase = KT_KSMCTL_MERGING;
 	st->scans_merging = 0;
-	mark_scan(st, s);
-	st->scan_mark_rss_prev = s->guests_rss;
+	mark_start(st, s);
 	set_rate(d, 1, cfg->merge_pages, cfg->merge_sleep_ms);
 	d->advisor = cfg->mode == KT_KSMCTL_ADVISOR;
 	d->notable = true;
@@ -216,8 +222,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		st->phase = KT_KSMCTL_MERGING;
 		st->pages = s->pages_to_scan;
 		st->sleep_ms = s->sleep_ms;
-		mark_scan(st, s);
-		st->scan_mark_rss_prev = s->guests_rss;
+		mark_start(st, s);
 	}
 	if (s->foreign_pid > 0) {
 		if (st->phase != KT_KSMCTL_YIELDED)
@@ -237,8 +242,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		st->phase = s->run == 1 ? KT_KSMCTL_MERGING : KT_KSMCTL_OFF;
 		st->pages = s->pages_to_scan;
 		st->sleep_ms = s->sleep_ms;
-		mark_scan(st, s);
-		st->scan_mark_rss_prev = s->guests_rss;
+		mark_start(st, s);
 		d.notable = true;
 		REASON("no other KSM controller runs any more; ");
 	}
@@ -313,16 +317,16 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 				goto out;
 			}
 			/*
-			 * A scan that found nothing new says nothing about memory the guests
-			 * filled in while it ran: it may have seen those pages once, or not at
-			 * all. Merge on until the guests stop growing.
+			 * The first pass only records checksums: merging shows from the
+			 * second. And a scan that found nothing new says nothing about memory
+			 * the guests filled in while it ran: it may have seen those pages once,
+			 * or not at all, so merging goes on until the guests stop growing.
 			 */
 			if (st->scans_merging >= 2 && gain < limit &&
 			    filled >= kt_ksmctl_new_memory_limit(cfg, s->guests_rss)) {
 				REASON("merging on: the last full scan added %lld pages, but the "
 				       "guests' resident memory grew %llu MiB over the last two; ",
 				       (long long)gain, (unsigned long long)(filled / MIB));
-			/* The first pass only records checksums: merging shows from the second. */
 			} else if (st->scans_merging >= 2 && gain < limit) {
 				settle(cfg, st, s, &d);
 				REASON("settled: the last full scan added %lld pages (< %lld); %llu MiB "
