@@ -161,10 +161,16 @@ static void print_controller(const struct kt_ctx *ctx, const struct controller *
 	if (c->alive)
 		printf("Controller:     %s, mode %s, phase %s since %s%s\n", sf->owner, sf->mode,
 		       sf->phase, when(sf->since, t1, sizeof(t1)), a1);
-	else
-		printf("Controller:     stale state: %s (pid %d) no longer runs; it last said mode %s, "
+	else {
+		char pid[32] = "";
+
+		/* Front-ends name their pid in the owner already ("kvmtune ksm watch (pid 42)"). */
+		if (!strstr(sf->owner, "pid"))
+			snprintf(pid, sizeof(pid), " (pid %d)", (int)sf->pid);
+		printf("Controller:     stale state: %s%s no longer runs; it last said mode %s, "
 		       "phase %s since %s\n",
-		       sf->owner, (int)sf->pid, sf->mode, sf->phase, when(sf->since, t1, sizeof(t1)));
+		       sf->owner, pid, sf->mode, sf->phase, when(sf->since, t1, sizeof(t1)));
+	}
 	printf("Last decision:  %s%s: %s\n", when(sf->decided, t2, sizeof(t2)), a2, sf->reason);
 	printf("Inputs:         guests %lld MiB (resident %lld MiB), threshold %lld MiB, "
 	       "MemAvailable %lld MiB, ",
