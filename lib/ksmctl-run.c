@@ -86,15 +86,15 @@ struct kt_ksmctl_runner {
 	int n_qemu;
 	unsigned qemu_age;
 	struct timespec run_dir_mtime;
-	bool advisor_set;
 	kt_ksmctl_report_fn report;
 	void *report_data;
 	/* The state file: who runs us, since when the phase holds, when it was last written. */
-	char owner[128];
 	int64_t phase_since;
 	enum kt_ksmctl_phase phase_written;
 	unsigned state_age;
+	char owner[128];
 	bool state_written;
+	bool advisor_set;
 	double cpu_seconds;
 	unsigned cycles;
 
