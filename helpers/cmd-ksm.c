@@ -11,6 +11,7 @@
 #include "ksm-status.h"
 #include "ksm-tuning.h"
 #include "ksmctl-run.h"
+#include "ksmctl-state.h"
 #include "lock.h"
 #include "parse.h"
 
@@ -20,7 +21,8 @@ void kt_cmd_ksm_help(void)
 	       "       kvmtune ksm restore NAME\n"
 	       "       kvmtune ksm watch [--cycles=N] [--keep] [OPTION=VALUE...]\n\n"
 	       "status   every KSM knob and whether this kernel has it, the merge counters,\n"
-	       "         memory saved and ksmd's CPU time\n"
+	       "         memory saved, ksmd's CPU time, and which controller runs KSM, in\n"
+	       "         what phase and why\n"
 	       "restore  put back the original values kept in the journal NAME (for example\n"
 	       "         kvm_ksm-kvm_ksm, the [kvm_ksm] section of kvm-dense) when tuned cannot\n"
 	       "watch    run the dynamic KSM controller in the foreground, one line per decision;\n"
@@ -66,6 +68,9 @@ static void print_holder(const struct kt_ctx *ctx, bool json)
 {
 	struct kt_lock_info info;
 	int r = kt_lock_holder(ctx, KT_KSM_LOCK, &info);
+	char comm[16] = "";
+	pid_t pid = 0;
+	int foreign = kt_ksm_find_foreign(ctx, &pid, comm);
 
 	if (json) {
 		printf("\"controlled_by\":");
@@ -78,6 +83,14 @@ static void print_holder(const struct kt_ctx *ctx, bool json)
 		} else {
 			printf("null,");
 		}
+		printf("\"other_controller\":");
+		if (foreign > 0) {
+			printf("{\"name\":");
+			json_str(comm);
+			printf(",\"pid\":%d},", (int)pid);
+		} else {
+			printf("null,");
+		}
 		return;
 	}
 	if (r > 0)
@@ -85,9 +98,138 @@ static void print_holder(const struct kt_ctx *ctx, bool json)
 		       info.journal[0] ? info.journal : "none");
 	else
 		printf("Controlled by:  no kvmtune tuning\n");
+	if (foreign > 0)
+		printf("Other tool:     %s (pid %d) drives KSM; kvmtune's controller leaves it alone\n",
+		       comm, (int)pid);
 }
 
-static void print_json(const struct kt_ctx *ctx, const struct kt_ksm_status *st)
+/* The controller's state file, if there is one; ret_error is the -errno of a bad one. */
+struct controller {
+	bool have;
+	bool alive;
+	int error;
+	struct kt_ksmctl_statefile sf;
+};
+
+static void read_controller(struct kt_ctx *ctx, struct controller *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	r = kt_ksmctl_statefile_read(ctx, &c->sf);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		c->error = r;
+		return;
+	}
+	c->have = true;
+	c->alive = kt_ksmctl_statefile_alive(ctx, &c->sf);
+}
+
+static void json_controller(const struct controller *c)
+{
+	const struct kt_ksmctl_statefile *sf = &c->sf;
+
+	printf(",\"controller\":");
+	if (!c->have) {
+		printf("null");
+		return;
+	}
+	printf("{\"owner\":");
+	json_str(sf->owner);
+	printf(",\"mode\":");
+	json_str(sf->mode);
+	printf(",\"phase\":");
+	json_str(sf->phase);
+	printf(",\"since\":%lld,\"decided\":%lld,\"reason\":", (long long)sf->since,
+	       (long long)sf->decided);
+	json_str(sf->reason);
+	printf(",\"pid\":%d,\"stale\":%s,\"inputs\":{", (int)sf->pid, c->alive ? "false" : "true");
+#define JNUM(name, fmt, v, comma) \
+	((v) >= 0 ? printf("%s\"" name "\":" fmt, comma, v) : printf("%s\"" name "\":null", comma))
+	JNUM("guests_mib", "%lld", (long long)sf->guests_mib, "");
+	JNUM("guests_rss_mib", "%lld", (long long)sf->guests_rss_mib, ",");
+	JNUM("threshold_mib", "%lld", (long long)sf->threshold_mib, ",");
+	JNUM("available_mib", "%lld", (long long)sf->available_mib, ",");
+	JNUM("psi_some_avg10", "%.2f", sf->psi_some_avg10, ",");
+	JNUM("saved_mib", "%.1f", sf->saved_mib, ",");
+	JNUM("ksmd_cpu_seconds", "%.2f", sf->ksmd_cpu_seconds, ",");
+#undef JNUM
+	printf("}}");
+}
+
+static const char *when(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, size, "an unknown time");
+	return buf;
+}
+
+static void ago(int64_t t, char *buf, size_t size)
+{
+	long long d = (long long)time(NULL) - (long long)t;
+
+	if (t <= 0 || d < 0)
+		buf[0] = '\0';
+	else if (d < 120)
+		snprintf(buf, size, " (%lld s ago)", d);
+	else if (d < 7200)
+		snprintf(buf, size, " (%lld min ago)", d / 60);
+	else
+		snprintf(buf, size, " (%lld h ago)", d / 3600);
+}
+
+static void print_controller(const struct kt_ctx *ctx, const struct controller *c)
+{
+	const struct kt_ksmctl_statefile *sf = &c->sf;
+	char t1[64], t2[64], a1[32], a2[32];
+
+	if (c->error) {
+		printf("Controller:     unknown: /%s is unreadable (%s)\n", KT_KSMCTL_STATE_PATH,
+		       strerror(-c->error));
+		return;
+	}
+	if (!c->have) {
+		printf("Controller:     none (no kvmtune controller runs below %s)\n", kt_ctx_root(ctx));
+		return;
+	}
+	ago(sf->since, a1, sizeof(a1));
+	ago(sf->decided, a2, sizeof(a2));
+	if (c->alive)
+		printf("Controller:     %s, mode %s, phase %s since %s%s\n", sf->owner, sf->mode,
+		       sf->phase, when(sf->since, t1, sizeof(t1)), a1);
+	else {
+		char pid[32] = "";
+
+		/* Front-ends name their pid in the owner already ("kvmtune ksm watch (pid 42)"). */
+		if (!strstr(sf->owner, "pid"))
+			snprintf(pid, sizeof(pid), " (pid %d)", (int)sf->pid);
+		printf("Controller:     stale state: %s%s no longer runs; it last said mode %s, "
+		       "phase %s since %s\n",
+		       sf->owner, pid, sf->mode, sf->phase, when(sf->since, t1, sizeof(t1)));
+	}
+	printf("Last decision:  %s%s: %s\n", when(sf->decided, t2, sizeof(t2)), a2, sf->reason);
+	printf("Inputs:         guests %lld MiB (resident %lld MiB), threshold %lld MiB, "
+	       "MemAvailable %lld MiB, ",
+	       (long long)sf->guests_mib, (long long)sf->guests_rss_mib, (long long)sf->threshold_mib,
+	       (long long)sf->available_mib);
+	if (sf->psi_some_avg10 >= 0)
+		printf("PSI some avg10 %.2f%%, ", sf->psi_some_avg10);
+	else
+		printf("PSI unknown, ");
+	printf("saved %.1f MiB, ", sf->saved_mib);
+	if (sf->ksmd_cpu_seconds >= 0)
+		printf("ksmd CPU %.2f s\n", sf->ksmd_cpu_seconds);
+	else
+		printf("ksmd CPU unknown\n");
+}
+
+static void print_json(const struct kt_ctx *ctx, const struct kt_ksm_status *st,
+		       const struct controller *ctl)
 {
 	printf("{\"available\":%s,\"state\":", st->available ? "true" : "false");
 	json_str(run_state(st));
@@ -116,13 +258,16 @@ static void print_json(const struct kt_ctx *ctx, const struct kt_ksm_status *st)
 	       (unsigned long long)st->page_size, (unsigned long long)st->saved_bytes,
 	       (double)st->saved_bytes / (1 << 20));
 	if (st->ksmd_cpu_seconds >= 0)
-		printf("\"ksmd_pid\":%d,\"ksmd_cpu_seconds\":%.2f}\n", (int)st->ksmd_pid,
+		printf("\"ksmd_pid\":%d,\"ksmd_cpu_seconds\":%.2f", (int)st->ksmd_pid,
 		       st->ksmd_cpu_seconds);
 	else
-		printf("\"ksmd_pid\":null,\"ksmd_cpu_seconds\":null}\n");
+		printf("\"ksmd_pid\":null,\"ksmd_cpu_seconds\":null");
+	json_controller(ctl);
+	printf("}\n");
 }
 
-static void print_table(const struct kt_ctx *ctx, const struct kt_ksm_status *st)
+static void print_table(const struct kt_ctx *ctx, const struct kt_ksm_status *st,
+			const struct controller *ctl)
 {
 	printf("KSM:            %s\n", run_state(st));
 	print_holder(ctx, false);
@@ -130,6 +275,7 @@ static void print_table(const struct kt_ctx *ctx, const struct kt_ksm_status *st
 		printf("This kernel has no /sys/kernel/mm/ksm (CONFIG_KSM is off).\n");
 		return;
 	}
+	print_controller(ctx, ctl);
 	printf("Memory saved:   %.1f MiB\n", (double)st->saved_bytes / (1 << 20));
 	if (st->have[KT_KSM_GENERAL_PROFIT])
 		printf("General profit: %.1f MiB\n",
@@ -156,6 +302,7 @@ static int ksm_status(struct kt_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kt_ksm_status st;
+	struct controller ctl;
 	int json = 0, c, r;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -180,10 +327,11 @@ static int ksm_status(struct kt_ctx *ctx, int argc, char **argv)
 			kt_ctx_root(ctx), strerror(-r));
 		return 1;
 	}
+	read_controller(ctx, &ctl);
 	if (json)
-		print_json(ctx, &st);
+		print_json(ctx, &st, &ctl);
 	else
-		print_table(ctx, &st);
+		print_table(ctx, &st, &ctl);
 	return 0;
 }
 
@@ -207,11 +355,12 @@ static void print_decision(void *data, const struct kt_ksmctl_sample *s,
 	const struct kt_ksmctl_decision *shown = d;
 
 	printf("%7.1fs %-8s run=%d pages=%-5u sleep=%-4u saved=%.1fMiB ksmd=%.2fs guests=%lluMiB "
-	       "avail=%lluMiB cycle=%.3fms | %s\n",
+	       "rss=%lluMiB avail=%lluMiB cycle=%.3fms | %s\n",
 	       s->t - *t0, kt_ksmctl_phase_name(shown->phase), d->write ? d->run : s->run,
 	       d->write ? d->pages_to_scan : s->pages_to_scan, d->write ? d->sleep_ms : s->sleep_ms,
 	       (double)((uint64_t)(s->pages_sharing + s->zero_pages) * s->page_size) / (1 << 20),
 	       s->ksmd_cpu, (unsigned long long)(s->committed >> 20),
+	       (unsigned long long)(s->guests_rss >> 20),
 	       (unsigned long long)(s->mem_available >> 20), cycle_cpu * 1000, d->reason);
 	fflush(stdout);
 }

@@ -7,26 +7,22 @@
 
 #include "check.h"
 #include "io.h"
+#include "ksm-status.h"
 #include "parse.h"
 #include "procscan.h"
 
 #define HUGEPAGES_DIR "sys/kernel/mm/hugepages"
 #define NODE_DIR      "sys/devices/system/node"
 
-/* The other KSM controllers kvm_ksm's controller gives way to (as ksmctl-run.c does). */
-static const char *const ksm_rivals[] = {"ksmtuned", "momd"};
-
 static int find_rival(void *data, pid_t pid, const char *comm)
 {
 	struct kt_host_facts *h = data;
 
-	for (size_t i = 0; i < KT_ELEMENTSOF(ksm_rivals); i++)
-		if (strcmp(comm, ksm_rivals[i]) == 0) {
-			snprintf(h->ksm_rival, sizeof(h->ksm_rival), "%s", comm);
-			h->ksm_rival_pid = pid;
-			return 1;
-		}
-	return 0;
+	if (!kt_ksm_is_foreign_controller(comm))
+		return 0;
+	snprintf(h->ksm_rival, sizeof(h->ksm_rival), "%s", comm);
+	h->ksm_rival_pid = pid;
+	return 1;
 }
 
 struct pool_dir {

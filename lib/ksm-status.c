@@ -93,3 +93,44 @@ int kt_ksm_status_read(const struct kt_ctx *ctx, struct kt_ksm_status *ret)
 	*ret = st;
 	return 0;
 }
+
+/* Other programs that drive /sys/kernel/mm/ksm: two controllers would fight. */
+static const char *const foreign_controllers[] = { "ksmtuned", "momd" };
+
+bool kt_ksm_is_foreign_controller(const char *comm)
+{
+	for (size_t i = 0; i < KT_ELEMENTSOF(foreign_controllers); i++)
+		if (strcmp(comm, foreign_controllers[i]) == 0)
+			return true;
+	return false;
+}
+
+struct foreign {
+	pid_t pid;
+	char comm[16];
+};
+
+static int match_foreign(void *data, pid_t pid, const char *comm)
+{
+	struct foreign *f = data;
+
+	if (!kt_ksm_is_foreign_controller(comm))
+		return 0;
+	f->pid = pid;
+	snprintf(f->comm, sizeof(f->comm), "%s", comm);
+	return 1;
+}
+
+int kt_ksm_find_foreign(const struct kt_ctx *ctx, pid_t *ret_pid, char ret_comm[16])
+{
+	struct foreign f = { 0, "" };
+	int r = kt_proc_walk(ctx, match_foreign, &f);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return 0;
+	*ret_pid = f.pid;
+	memcpy(ret_comm, f.comm, sizeof(f.comm));
+	return 1;
+}

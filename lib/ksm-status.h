@@ -40,3 +40,8 @@ int kt_ksm_status_read(const struct kt_ctx *ctx, struct kt_ksm_status *ret);
 int kt_ksmd_cpu_ticks(const struct kt_ctx *ctx, pid_t *ret_pid, uint64_t *ret_ticks);
 /* Parses the utime+stime of a /proc/<pid>/stat line (the comm may hold spaces and parens). */
 int kt_proc_stat_cpu_ticks(const char *stat_line, uint64_t *ret_ticks);
+
+/* Whether comm is another program that drives /sys/kernel/mm/ksm (ksmtuned, momd). */
+bool kt_ksm_is_foreign_controller(const char *comm);
+/* The first such process below <root>/proc: 1 with its pid and comm, 0 when none runs. */
+int kt_ksm_find_foreign(const struct kt_ctx *ctx, pid_t *ret_pid, char ret_comm[16]);

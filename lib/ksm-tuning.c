@@ -136,6 +136,8 @@ int kt_ksm_tuning_apply(struct kt_ctx *ctx, const char *journal, const char *hol
 		r = kt_ksm_tune(ctx, journal, &want, &t->orig);
 	if (r >= 0 && cfg.mode != KT_KSMCTL_STATIC) {
 		r = kt_ksmctl_runner_new(ctx, &cfg, &t->controller);
+		if (r >= 0)
+			kt_ksmctl_runner_set_owner(t->controller, who);
 		if (r < 0) {
 			kt_err(ctx, "cannot set up the KSM controller: %s", strerror(-r));
 			kt_ksm_untune(ctx, journal, &t->orig);

@@ -17,6 +17,11 @@ int kt_ksmctl_runner_new(struct kt_ctx *ctx, const struct kt_ksmctl_config *cfg,
 			 struct kt_ksmctl_runner **ret);
 struct kt_ksmctl_runner *kt_ksmctl_runner_free(struct kt_ksmctl_runner *r);
 void kt_ksmctl_runner_set_report(struct kt_ksmctl_runner *r, kt_ksmctl_report_fn fn, void *data);
+/*
+ * Who runs the controller, as `kvmtune ksm status` names it from the state file
+ * ("tuned instance kvm_ksm"); the default is "kvmtune controller (pid N)".
+ */
+void kt_ksmctl_runner_set_owner(struct kt_ksmctl_runner *r, const char *owner);
 
 int kt_ksmctl_runner_sample(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample *ret);
 /* One cycle: sample, decide, write what was decided. */

@@ -12,6 +12,12 @@
  * almost nothing (settle_permille), merging is done: the rate drops to a trickle that keeps
  * merged memory merged at next to no CPU. New guests, memory pressure or a scan that finds
  * new sharable pages start merging again.
+ *
+ * New memory: guests boot and fill their RAM over minutes, after the profile was applied.
+ * A full scan at the trickle rate takes 43 minutes per GiB of guests, so waiting for one to
+ * find what they filled in takes days on a big host. The qemu processes' resident memory
+ * shows it at the next sample instead: merging does not settle while it grows, and resumes
+ * when it has grown by kt_ksmctl_new_memory_limit() since merging settled.
  */
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +81,11 @@ const char *kt_ksmctl_phase_name(enum kt_ksmctl_phase p)
 	return p >= 0 && p < KT_KSMCTL_PHASE_MAX ? phase_names[p] : NULL;
 }
 
+const char *kt_ksmctl_mode_name(enum kt_ksmctl_mode m)
+{
+	return m >= 0 && m < KT_KSMCTL_MODE_MAX ? mode_names[m] : NULL;
+}
+
 enum kt_ksmctl_mode kt_ksmctl_mode_from_name(const char *s)
 {
 	for (int m = 0; m < KT_KSMCTL_MODE_MAX; m++)
@@ -96,6 +107,24 @@ static int64_t settle_limit(const struct kt_ksmctl_config *cfg, const struct kt_
 	return limit < 64 ? 64 : limit;
 }
 
+uint64_t kt_ksmctl_new_memory_limit(const struct kt_ksmctl_config *cfg, uint64_t guests_rss)
+{
+	/*
+	 * Resuming costs two full scans of the guests' memory: the same share as the settle
+	 * rule keeps that cost in proportion to what it can find. 64 MiB is a quarter of the
+	 * smallest guest worth merging; qemu's own heap moves by less.
+	 */
+	uint64_t limit = guests_rss / 1000 * cfg->settle_permille;
+
+	return limit < KT_KSMCTL_NEW_MEMORY_MIN ? KT_KSMCTL_NEW_MEMORY_MIN : limit;
+}
+
+/* How much the guests' resident memory grew from base (0 when it shrank). */
+static uint64_t grown(const struct kt_ksmctl_sample *s, uint64_t base)
+{
+	return s->guests_rss > base ? s->guests_rss - base : 0;
+}
+
 static void set_rate(struct kt_ksmctl_decision *d, int run, unsigned pages, unsigned sleep_ms)
 {
 	d->write = true;
@@ -108,6 +137,15 @@ static void mark_scan(struct kt_ksmctl_state *st, const struct kt_ksmctl_sample 
 {
 	st->scan_mark_full_scans = s->full_scans;
 	st->scan_mark_saved = saved_pages(s);
+	st->scan_mark_rss_prev = st->scan_mark_rss;
+	st->scan_mark_rss = s->guests_rss;
+}
+
+/* Merging (re)starts: growth is counted from here, not from scans of an earlier phase. */
+static void mark_start(struct kt_ksmctl_state *st, const struct kt_ksmctl_sample *s)
+{
+	mark_scan(st, s);
+	st->scan_mark_rss_prev = s->guests_rss;
 }
 
 static void start_merging(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
@@ -115,7 +153,7 @@ static void start_merging(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_s
 {
 	st->phase = KT_KSMCTL_MERGING;
 	st->scans_merging = 0;
-	mark_scan(st, s);
+	mark_start(st, s);
 	set_rate(d, 1, cfg->merge_pages, cfg->merge_sleep_ms);
 	d->advisor = cfg->mode == KT_KSMCTL_ADVISOR;
 	d->notable = true;
@@ -126,6 +164,7 @@ static void settle(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *s
 {
 	st->phase = KT_KSMCTL_SETTLED;
 	st->committed_at_settle = s->committed;
+	st->rss_at_settle = s->guests_rss;
 	set_rate(d, 1, cfg->idle_pages, cfg->idle_sleep_ms);
 	d->notable = true;
 }
@@ -183,7 +222,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		st->phase = KT_KSMCTL_MERGING;
 		st->pages = s->pages_to_scan;
 		st->sleep_ms = s->sleep_ms;
-		mark_scan(st, s);
+		mark_start(st, s);
 	}
 	if (s->foreign_pid > 0) {
 		if (st->phase != KT_KSMCTL_YIELDED)
@@ -203,7 +242,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		st->phase = s->run == 1 ? KT_KSMCTL_MERGING : KT_KSMCTL_OFF;
 		st->pages = s->pages_to_scan;
 		st->sleep_ms = s->sleep_ms;
-		mark_scan(st, s);
+		mark_start(st, s);
 		d.notable = true;
 		REASON("no other KSM controller runs any more; ");
 	}
@@ -220,6 +259,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 	if (thres < cfg->thres_const)
 		thres = cfg->thres_const;
 	need = s->committed + thres >= s->mem_total || s->mem_available < thres || pressure;
+	d.threshold = thres;
 
 	if (!need) {
 		st->calm++;
@@ -262,6 +302,8 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 	if (s->full_scans > st->scan_mark_full_scans) {
 		int64_t gain = saved_pages(s) - st->scan_mark_saved, limit = settle_limit(cfg, s);
 		unsigned scans = (unsigned)(s->full_scans - st->scan_mark_full_scans);
+		/* Over the last two scans: a page needs two looks (checksum, then merge). */
+		uint64_t filled = grown(s, st->scan_mark_rss_prev);
 
 		mark_scan(st, s);
 		if (st->phase == KT_KSMCTL_MERGING) {
@@ -274,8 +316,18 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 				       (long long)(s->general_profit / 1024));
 				goto out;
 			}
-			/* The first pass only records checksums: merging shows from the second. */
-			if (st->scans_merging >= 2 && gain < limit) {
+			/*
+			 * The first pass only records checksums: merging shows from the
+			 * second. And a scan that found nothing new says nothing about memory
+			 * the guests filled in while it ran: it may have seen those pages once,
+			 * or not at all, so merging goes on until the guests stop growing.
+			 */
+			if (st->scans_merging >= 2 && gain < limit &&
+			    filled >= kt_ksmctl_new_memory_limit(cfg, s->guests_rss)) {
+				REASON("merging on: the last full scan added %lld pages, but the "
+				       "guests' resident memory grew %llu MiB over the last two; ",
+				       (long long)gain, (unsigned long long)(filled / MIB));
+			} else if (st->scans_merging >= 2 && gain < limit) {
 				settle(cfg, st, s, &d);
 				REASON("settled: the last full scan added %lld pages (< %lld); %llu MiB "
 				       "saved",
@@ -292,7 +344,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 	}
 
 	if (st->phase == KT_KSMCTL_SETTLED) {
-		uint64_t grow = st->committed_at_settle / 20;
+		uint64_t grow = st->committed_at_settle / 20, filled;
 
 		if (grow < 256 * MIB)
 			grow = 256 * MIB;
@@ -300,6 +352,21 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 			start_merging(cfg, st, s, &d);
 			REASON("merging: %s",
 			       pressure ? "memory pressure" : "guests grew since merging settled");
+			goto out;
+		}
+		/*
+		 * From the lowest point since settling: a guest that stopped and one that
+		 * started in its place bring new memory while the total stays where it was.
+		 */
+		if (s->guests_rss < st->rss_at_settle)
+			st->rss_at_settle = s->guests_rss;
+		filled = grown(s, st->rss_at_settle);
+		if (filled >= kt_ksmctl_new_memory_limit(cfg, s->guests_rss)) {
+			start_merging(cfg, st, s, &d);
+			REASON("merging: the guests' resident memory grew %llu MiB since merging "
+			       "settled (%llu MiB now)",
+			       (unsigned long long)(filled / MIB),
+			       (unsigned long long)(s->guests_rss / MIB));
 			goto out;
 		}
 		REASON("settled: %llu MiB saved",

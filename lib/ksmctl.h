@@ -58,8 +58,17 @@ struct kt_ksmctl_sample {
 	double psi_some_avg10;
 	/* Memory given to running guests (libvirt) or resident in qemu processes (fallback). */
 	uint64_t committed;
+	/*
+	 * Memory resident in the qemu processes, whatever libvirt says they were given: it
+	 * grows while guests fill their RAM, and merging does not shrink it (a merged page
+	 * stays mapped), so its growth is new memory for KSM to look at.
+	 */
+	uint64_t guests_rss;
 	int64_t pages_shared;
 	int64_t pages_sharing;
+	/* Pages ksmd checked that merged with nothing yet, and those that change too often. */
+	int64_t pages_unshared;
+	int64_t pages_volatile;
 	int64_t zero_pages;
 	int64_t full_scans;
 	/* The kernel's net saving in bytes after its own metadata (Linux 6.4+). */
@@ -96,9 +105,14 @@ struct kt_ksmctl_state {
 	unsigned sleep_ms;
 	int64_t scan_mark_full_scans;
 	int64_t scan_mark_saved;
+	/* The guests' resident memory at the last full scan and at the one before it. */
+	uint64_t scan_mark_rss;
+	uint64_t scan_mark_rss_prev;
 	unsigned scans_merging;
 	unsigned calm;
 	uint64_t committed_at_settle;
+	/* The lowest resident memory of the guests since merging settled. */
+	uint64_t rss_at_settle;
 };
 
 struct kt_ksmctl_decision {
@@ -111,13 +125,22 @@ struct kt_ksmctl_decision {
 	enum kt_ksmctl_phase phase;
 	/* The phase changed or an unusual event: worth a log line. */
 	bool notable;
+	/* The threshold of ksmtuned's rule this sample was judged against, in bytes. */
+	uint64_t threshold;
 	char reason[256];
 };
 
 void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg);
 void kt_ksmctl_state_init(struct kt_ksmctl_state *st);
 const char *kt_ksmctl_phase_name(enum kt_ksmctl_phase p);
+const char *kt_ksmctl_mode_name(enum kt_ksmctl_mode m);
 enum kt_ksmctl_mode kt_ksmctl_mode_from_name(const char *s);
+/*
+ * How much the guests' resident memory must grow for the controller to treat it as new
+ * memory to merge: settle_permille of it, at least KT_KSMCTL_NEW_MEMORY_MIN.
+ */
+#define KT_KSMCTL_NEW_MEMORY_MIN (UINT64_C(64) << 20)
+uint64_t kt_ksmctl_new_memory_limit(const struct kt_ksmctl_config *cfg, uint64_t guests_rss);
 
 void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
 		      const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *ret);

@@ -89,18 +89,30 @@ int kt_proc_qemu_pids(const struct kt_ctx *ctx, pid_t *pids, size_t max)
 	return r < 0 ? r : (int)qd.n;
 }
 
-int kt_proc_rss(const struct kt_ctx *ctx, pid_t pid, uint64_t *ret_bytes)
+int kt_proc_statm_rss(const char *statm, uint64_t *ret_pages)
 {
 	unsigned long long size, resident;
+
+	/* "size resident shared text lib data dt", in pages (proc(5)). */
+	if (sscanf(statm, "%llu %llu", &size, &resident) != 2 || resident > INT64_MAX)
+		return -EINVAL;
+	*ret_pages = resident;
+	return 0;
+}
+
+int kt_proc_rss(const struct kt_ctx *ctx, pid_t pid, uint64_t *ret_bytes)
+{
 	char path[64], buf[256];
+	uint64_t pages;
 	int r;
 
 	snprintf(path, sizeof(path), "proc/%d/statm", (int)pid);
 	r = kt_read_attr(ctx, path, buf, sizeof(buf));
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return -EINVAL;
-	*ret_bytes = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	r = kt_proc_statm_rss(buf, &pages);
+	if (r < 0)
+		return r;
+	*ret_bytes = pages * (uint64_t)sysconf(_SC_PAGESIZE);
 	return 0;
 }

@@ -23,3 +23,5 @@ int kt_proc_find(const struct kt_ctx *ctx, const char *comm, pid_t *ret_pid);
  */
 int kt_proc_qemu_pids(const struct kt_ctx *ctx, pid_t *pids, size_t max);
 int kt_proc_rss(const struct kt_ctx *ctx, pid_t pid, uint64_t *ret_bytes);
+/* The resident pages in a /proc/<pid>/statm line. */
+int kt_proc_statm_rss(const char *statm, uint64_t *ret_pages);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libFuzzer target: /proc/meminfo, /proc/pressure/memory, /proc/<pid>/stat and /proc/cmdline
- * as the kernel (or a dump) gives them.
+ * libFuzzer target: /proc/meminfo, /proc/pressure/memory, /proc/<pid>/stat and statm and
+ * /proc/cmdline as the kernel (or a dump) gives them.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include "ksm-status.h"
 #include "meminfo.h"
+#include "procscan.h"
 #include "psi.h"
 #include "topology.h"
 
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kt_meminfo mi;
 	struct kt_psi psi;
 	struct kt_cpuset isolated;
-	uint64_t ticks;
+	uint64_t ticks, pages;
 	char *text;
 
 	if (size > 65536)
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kt_psi_parse(text, &psi);
 	kt_proc_stat_cpu_ticks(text, &ticks);
 	kt_topology_parse_cmdline(text, &isolated);
+	kt_proc_statm_rss(text, &pages);
 	free(text);
 	return 0;
 }

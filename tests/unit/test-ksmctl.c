@@ -10,6 +10,8 @@
 
 #include "fixture.h"
 #include "io.h"
+#include "ksmctl-run.h"
+#include "ksmctl-state.h"
 #include "ksmctl.h"
 
 #define GIB (UINT64_C(1) << 30)
@@ -346,6 +348,245 @@ static void test_advisor_mode(void **state)
 	assert_int_equal(d.phase, KT_KSMCTL_MERGING);
 }
 
+/*
+ * Guests that fill their memory after the controller settled, waves of guests, guests that
+ * hold still: one row per sample, every value absolute, judged at every row. A 24 GiB host
+ * with thres_coef=100 (KSM always needed), samples 5 s apart.
+ */
+struct fill_step {
+	unsigned rss_mib;	  /* the qemu processes' resident memory */
+	unsigned committed_mib; /* what libvirt says the guests were given */
+	int64_t sharing;	  /* pages_sharing */
+	int64_t scans;		  /* full_scans */
+	enum kt_ksmctl_phase phase;
+	const char *reason; /* a part of the decision's reason, or NULL */
+};
+
+struct fill_case {
+	const char *name;
+	/* Samples before each row: the steady ones repeat a row to show there is no flapping. */
+	unsigned repeat_from, repeat_to, repeat_times;
+	struct fill_step steps[16];
+};
+
+#define END { 0, 0, 0, 0, KT_KSMCTL_PHASE_INVALID, NULL }
+
+static const struct fill_case fill_cases[] = {
+	{
+		/* The reported run: settled 20 s in, then the guests filled 256 MiB alike each. */
+		"guests fill after the controller settled",
+		0, 0, 0,
+		{
+			{ 0, 3072, 0, 0, KT_KSMCTL_MERGING, "merging: guests 3072 MiB" },
+			{ 40, 3072, 0, 1, KT_KSMCTL_MERGING, NULL },
+			/* 40 MiB of guests so far: too little to keep merging for. */
+			{ 40, 3072, 20, 2, KT_KSMCTL_SETTLED, "settled: the last full scan added 20" },
+			{ 70, 3072, 20, 2, KT_KSMCTL_SETTLED, "settled: 0 MiB saved" },
+			{ 100, 3072, 20, 2, KT_KSMCTL_SETTLED, NULL },
+			/* 64 MiB more than at settling: merging at this very sample. */
+			{ 104, 3072, 20, 2, KT_KSMCTL_MERGING,
+			  "resident memory grew 64 MiB since merging settled (104 MiB now)" },
+			END,
+		},
+	},
+	{
+		/* Scans find little while the guests are still filling: merge on until they stop. */
+		"no settling while the guests fill",
+		0, 0, 0,
+		{
+			{ 300, 3072, 0, 0, KT_KSMCTL_MERGING, NULL },
+			{ 600, 3072, 10, 1, KT_KSMCTL_MERGING, NULL },
+			{ 900, 3072, 20, 2, KT_KSMCTL_MERGING, "merging on: the last full scan added 10 "
+							       "pages, but the guests' resident memory "
+							       "grew 600 MiB" },
+			{ 1200, 3072, 30, 3, KT_KSMCTL_MERGING, "grew 600 MiB over the last two" },
+			{ 1300, 3072, 100000, 4, KT_KSMCTL_MERGING, "full scan added 99970 pages" },
+			{ 1300, 3072, 100010, 5, KT_KSMCTL_MERGING, "merging on" },
+			/* Two scans without growth: every page was looked at twice. */
+			{ 1300, 3072, 100020, 6, KT_KSMCTL_SETTLED, "settled: the last full scan added 10" },
+			END,
+		},
+	},
+	{
+		/* A second wave: libvirt's count jumps as the domains start. */
+		"a second wave of guests",
+		0, 0, 0,
+		{
+			{ 1700, 1536, 0, 0, KT_KSMCTL_MERGING, NULL },
+			{ 1700, 1536, 100000, 1, KT_KSMCTL_MERGING, NULL },
+			{ 1700, 1536, 200000, 2, KT_KSMCTL_MERGING, NULL },
+			{ 1700, 1536, 200100, 3, KT_KSMCTL_SETTLED, NULL },
+			{ 1700, 1536, 200100, 3, KT_KSMCTL_SETTLED, NULL },
+			{ 1750, 3072, 200100, 3, KT_KSMCTL_MERGING, "guests grew since merging settled" },
+			END,
+		},
+	},
+	{
+		/* The same without libvirt: only the resident memory shows the new guests. */
+		"a second wave of guests, no libvirt",
+		0, 0, 0,
+		{
+			{ 1700, 1700, 0, 0, KT_KSMCTL_MERGING, NULL },
+			{ 1700, 1700, 100000, 1, KT_KSMCTL_MERGING, NULL },
+			{ 1700, 1700, 200000, 2, KT_KSMCTL_MERGING, NULL },
+			{ 1700, 1700, 200100, 3, KT_KSMCTL_SETTLED, NULL },
+			{ 1860, 1860, 200100, 3, KT_KSMCTL_MERGING, "resident memory grew 160 MiB" },
+			END,
+		},
+	},
+	{
+		/* One guest stopped and another took its place: the total came back, not more. */
+		"a guest replaced by another",
+		0, 0, 0,
+		{
+			{ 2000, 2000, 0, 0, KT_KSMCTL_MERGING, NULL },
+			{ 2000, 2000, 100000, 1, KT_KSMCTL_MERGING, NULL },
+			{ 2000, 2000, 200000, 2, KT_KSMCTL_MERGING, NULL },
+			{ 2000, 2000, 200100, 3, KT_KSMCTL_SETTLED, NULL },
+			{ 1400, 1400, 150000, 3, KT_KSMCTL_SETTLED, NULL },
+			{ 1450, 1450, 150000, 3, KT_KSMCTL_SETTLED, NULL },
+			{ 1500, 1500, 150000, 3, KT_KSMCTL_MERGING, "grew 100 MiB since merging settled" },
+			END,
+		},
+	},
+	{
+		/* Guests that hold still, give or take 60 MiB: settled, and it stays so. */
+		"steady guests",
+		4, 5, 200,
+		{
+			{ 3000, 3072, 0, 0, KT_KSMCTL_MERGING, NULL },
+			{ 3000, 3072, 300000, 1, KT_KSMCTL_MERGING, NULL },
+			{ 3000, 3072, 390000, 2, KT_KSMCTL_MERGING, NULL },
+			{ 3000, 3072, 391000, 3, KT_KSMCTL_SETTLED, NULL },
+			{ 3060, 3072, 391000, 3, KT_KSMCTL_SETTLED, "settled" },
+			{ 3000, 3072, 391000, 3, KT_KSMCTL_SETTLED, "settled" },
+			/* A slow scan that finds nothing new changes nothing either. */
+			{ 3000, 3072, 391010, 4, KT_KSMCTL_SETTLED, "settled" },
+			END,
+		},
+	},
+};
+
+static void test_new_memory(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < KT_ELEMENTSOF(fill_cases); c++) {
+		const struct fill_case *fc = &fill_cases[c];
+		struct kt_ksmctl_config cfg = dynamic();
+		struct kt_ksmctl_state st;
+		struct kt_ksmctl_sample s = roomy(0);
+		int writes = 0;
+
+		cfg.thres_coef = 100;
+		kt_ksmctl_state_init(&st);
+		for (size_t i = 0; fc->steps[i].phase != KT_KSMCTL_PHASE_INVALID; i++) {
+			const struct fill_step *step = &fc->steps[i];
+			unsigned times = i >= fc->repeat_from && i <= fc->repeat_to && fc->repeat_times
+						 ? fc->repeat_times
+						 : 1;
+
+			for (unsigned k = 0; k < times; k++) {
+				struct kt_ksmctl_decision d;
+
+				s.guests_rss = step->rss_mib * MIB;
+				s.committed = step->committed_mib * MIB;
+				s.pages_sharing = step->sharing;
+				s.full_scans = step->scans;
+				s.ksmd_cpu += 2.5;
+				d = feed(&cfg, &st, &s);
+				if (d.phase != step->phase ||
+				    (step->reason && !strstr(d.reason, step->reason)))
+					fail_msg("%s, row %zu: phase %s, reason '%s'; expected %s, '%s'",
+						 fc->name, i, kt_ksmctl_phase_name(d.phase), d.reason,
+						 kt_ksmctl_phase_name(step->phase),
+						 step->reason ? step->reason : "");
+				/* Repeated rows are a steady host: no writes, no flapping. */
+				if (times > 1 && d.write)
+					writes++;
+				s.t += 5;
+			}
+		}
+		assert_int_equal(writes, 0);
+	}
+}
+
+/* The resume limit is a share of the guests' memory, never under 64 MiB. */
+static void test_new_memory_limit(void **state)
+{
+	struct kt_ksmctl_config cfg = dynamic();
+
+	(void)state;
+	assert_true(kt_ksmctl_new_memory_limit(&cfg, 0) == 64 * MIB);
+	assert_true(kt_ksmctl_new_memory_limit(&cfg, 3 * GIB) == 64 * MIB);
+	/* 512 GiB of guests: 1%, 5.12 GiB. */
+	assert_true(kt_ksmctl_new_memory_limit(&cfg, 512 * GIB) == 512 * GIB / 1000 * 10);
+}
+
+static void record_sample(void *data, const struct kt_ksmctl_sample *s,
+			  const struct kt_ksmctl_decision *d, double cycle_cpu)
+{
+	struct kt_ksmctl_sample *last = data;
+
+	(void)d;
+	(void)cycle_cpu;
+	*last = *s;
+}
+
+/*
+ * The runner on a fixture host: ksmd's CPU time is read whatever the phase (it was read
+ * only while merging), the qemu processes' resident memory every cycle, and the state
+ * file says who runs the controller, in which phase and why.
+ */
+static void test_runner_settled_reports(void **state)
+{
+	struct fixture *f = fixture_open("ksm-6.18");
+	struct kt_ksmctl_runner *r = NULL;
+	struct kt_ksmctl_config cfg = dynamic();
+	struct kt_ksmctl_sample last;
+	struct kt_ksmctl_decision d;
+	struct kt_ksmctl_statefile sf;
+	char num[32];
+
+	(void)state;
+	fake_kernel_reset(true);
+	cfg.thres_coef = 100;
+	snprintf(cfg.uri, sizeof(cfg.uri), "none");
+	assert_int_equal(kt_ksmctl_runner_new(f->ctx, &cfg, &r), 0);
+	kt_ksmctl_runner_set_report(r, record_sample, &last);
+	kt_ksmctl_runner_set_owner(r, "tuned instance kvm_ksm");
+	fixture_write(f, "sys/kernel/mm/ksm/full_scans", "10");
+	assert_int_equal(kt_ksmctl_runner_step(r, &d), 0);
+	assert_int_equal(d.phase, KT_KSMCTL_MERGING);
+	/* qemu-system-x86 (131072 pages) and qemu-kvm (65536), not bash. */
+	assert_true(last.guests_rss == (131072 + 65536) * (uint64_t)sysconf(_SC_PAGESIZE));
+	for (int scan = 11; scan <= 13; scan++) {
+		snprintf(num, sizeof(num), "%d", scan);
+		fixture_write(f, "sys/kernel/mm/ksm/full_scans", num);
+		assert_int_equal(kt_ksmctl_runner_step(r, &d), 0);
+	}
+	assert_int_equal(d.phase, KT_KSMCTL_SETTLED);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(kt_ksmctl_runner_step(r, &d), 0);
+		assert_int_equal(d.phase, KT_KSMCTL_SETTLED);
+		/* utime 150 + stime 250 ticks in the fixture's proc/37/stat. */
+		assert_true(last.ksmd_cpu * (double)sysconf(_SC_CLK_TCK) > 399.0 &&
+			    last.ksmd_cpu * (double)sysconf(_SC_CLK_TCK) < 401.0);
+	}
+	assert_int_equal(kt_ksmctl_statefile_read(f->ctx, &sf), 0);
+	assert_string_equal(sf.owner, "tuned instance kvm_ksm");
+	assert_string_equal(sf.mode, "dynamic");
+	assert_string_equal(sf.phase, "settled");
+	assert_non_null(strstr(sf.reason, "settled: the last full scan added"));
+	assert_true(sf.ksmd_cpu_seconds > 0);
+	assert_int_equal(sf.guests_rss_mib, (int)(last.guests_rss >> 20));
+	assert_int_equal(sf.pid, (int)getpid());
+	assert_true(sf.since > 0 && sf.decided >= sf.since);
+	/* A runner that stops cleanly leaves no state behind. */
+	kt_ksmctl_runner_free(r);
+	assert_false(fixture_exists(f, KT_KSMCTL_STATE_PATH));
+	fixture_close(f);
+}
+
 static void test_options(void **state)
 {
 	struct fixture *f = fixture_open("ksm-6.18");
@@ -458,6 +699,9 @@ int main(void)
 		cmocka_unit_test(test_ksmtuned_conflict_no_flapping),
 		cmocka_unit_test(test_other_writer_yields_once),
 		cmocka_unit_test(test_advisor_mode),
+		cmocka_unit_test(test_new_memory),
+		cmocka_unit_test(test_new_memory_limit),
+		cmocka_unit_test(test_runner_settled_reports),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_ksmtuned_conf),
 		cmocka_unit_test(test_ksmtuned_parse),
