@@ -148,6 +148,8 @@ stop_system_bus() {
 	[ -n "$STARTED_DBUS_PID" ] || return 0
 	kill "$STARTED_DBUS_PID" 2>/dev/null && wait_gone "$STARTED_DBUS_PID"
 	rm -f /run/dbus/system_bus_socket
+	# dbus-daemon leaves its pid file behind when stopped.
+	if [ "$(cat /run/dbus/pid 2>/dev/null)" = "$STARTED_DBUS_PID" ]; then rm -f /run/dbus/pid; fi
 	STARTED_DBUS_PID=
 }
 
