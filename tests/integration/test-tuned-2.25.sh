@@ -181,6 +181,6 @@ inside() {
 
 case ${1:-} in
 --inside) inside "$2" ;;
---fetch) fetch ;;
+--fetch) fetch && echo "tuned $(tree_version) in $TREE" ;;
 *) outside ;;
 esac
