@@ -51,7 +51,9 @@ trap 'rm -rf "$work" "$dest.new.$$"' EXIT
 
 # The system's own entries for its release and that release's -updates/-security
 # suites, one "deb URI SUITE COMPONENT" line each, with the suite replaced when asked.
-apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Created-By: Packages' |
+# --no-release-info: the entries as configured, also before any apt-get update.
+apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' \
+	'Created-By: Packages' |
 	sort -u | while read -r uri release component; do
 		[[ $release == "$codename" || $release == "$codename"-* ]] || continue
 		[[ -n $suite ]] && release=$suite${release#"$codename"}
