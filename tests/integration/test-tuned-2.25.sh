@@ -60,7 +60,7 @@ outside_cleanup() {
 # points (created when missing, removed afterwards), then this script again inside the
 # namespace.
 outside() {
-	local rc=0 d version
+	local rc=0 d version err
 
 	[ -d $KSM ] || { echo "this kernel has no KSM: nothing to test"; exit 1; }
 	# One tuned owns com.redhat.tuned at a time, whatever namespace it runs in.
@@ -80,6 +80,12 @@ outside() {
 	if ! make -s install DESTDIR="$TREE" TUNED_PLUGINS_DIR=$PYPKG/plugins \
 		TUNED_PROFILES_DIR=/usr/lib/tuned/profiles >/dev/null; then
 		failure "make install into $TREE"
+		summary
+		exit 1
+	fi
+
+	if ! err=$(unshare --mount true 2>&1); then
+		failure "a private mount namespace for tuned $WANT: $err"
 		summary
 		exit 1
 	fi
