@@ -8,6 +8,7 @@
 #   guests.sh pids [PREFIX]
 #   guests.sh daemons-up | daemons-down
 #   guests.sh build
+#   guests.sh kernel
 #
 # Can also be sourced for its kt_* functions; sourcing turns on
 # set -euo pipefail in the caller, which the functions rely on.
@@ -16,7 +17,9 @@
 #   KT_GUEST_DIR      artifacts, console logs, daemon pid record
 #                     (default /var/tmp/kvmtune-guests)
 #   KT_LIBVIRT_URI    default qemu:///system
-#   KT_KERNEL         guest kernel (default newest /boot/vmlinuz-*-cloud-amd64)
+#   KT_KERNEL         guest kernel (default: Debian's cloud kernel, downloaded
+#                     once into KT_KERNEL_CACHE, never installed on the host)
+#   KT_KERNEL_CACHE   default /var/cache/kvmtune/guest-kernel
 #   KT_READY_TIMEOUT  seconds to wait for all guests (default 300)
 #   KT_MAX_GUESTS     cap on running domains, the host has 2 cores (default 3)
 #   KT_KEEP_ON_FAILURE=1  leave guests running when `up` fails, for debugging
@@ -28,8 +31,11 @@ KT_READY_TIMEOUT=${KT_READY_TIMEOUT:-300}
 KT_MAX_GUESTS=${KT_MAX_GUESTS:-3}
 KT_KEEP_ON_FAILURE=${KT_KEEP_ON_FAILURE:-0}
 KT_KERNEL=${KT_KERNEL:-}
+KT_KERNEL_CACHE=${KT_KERNEL_CACHE:-/var/cache/kvmtune/guest-kernel}
 
 readonly KT_DEFAULT_PREFIX=kt-guest
+# A metapackage: it depends on the image of the newest cloud kernel.
+readonly KT_KERNEL_PACKAGE=linux-image-cloud-amd64
 readonly KT_READY_MARKER=KVMTUNE-GUEST-READY
 readonly KT_FAILED_MARKER=KVMTUNE-GUEST-FAILED
 readonly KT_LIBVIRTD_PIDFILE=/run/libvirtd.pid
@@ -203,10 +209,20 @@ kt_qemu_pid() {
 	printf '%s\n' "$pid"
 }
 
+# Prints the cached cloud kernel, downloading and unpacking the package first when the
+# cache has none. The kernel is never installed: that would run update-initramfs on the
+# host and could make the test kernel the bootloader's default.
 kt_default_kernel() {
-	local -a kernels=(/boot/vmlinuz-*-cloud-amd64)
-	[[ -e ${kernels[0]} ]] ||
-		kt_die "no /boot/vmlinuz-*-cloud-amd64 (apt-get install linux-image-cloud-amd64) and KT_KERNEL unset"
+	local -a kernels=("$KT_KERNEL_CACHE"/boot/vmlinuz-*)
+	if [[ ! -e ${kernels[0]} ]]; then
+		kt_log "downloading $KT_KERNEL_PACKAGE into $KT_KERNEL_CACHE"
+		"$kt_src_dir/../../scripts/apt-fetch.sh" --depends "$KT_KERNEL_CACHE" "$KT_KERNEL_PACKAGE" >&2 ||
+			kt_die "cannot download $KT_KERNEL_PACKAGE (needed once, from the package archive); or set KT_KERNEL"
+		# Guests boot a busybox initramfs that loads no module.
+		rm -rf "${KT_KERNEL_CACHE:?}/lib" "${KT_KERNEL_CACHE:?}/usr"
+		kernels=("$KT_KERNEL_CACHE"/boot/vmlinuz-*)
+		[[ -e ${kernels[0]} ]] || kt_die "$KT_KERNEL_PACKAGE holds no /boot/vmlinuz-*"
+	fi
 	printf '%s\n' "${kernels[@]}" | sort -V | tail -n 1
 }
 
@@ -216,14 +232,15 @@ kt_default_kernel() {
 # rebuilt only when build-initramfs.sh or busybox changed.
 kt_prepare_images() {
 	kt_check_dir
-	local kernel=${KT_KERNEL:-$(kt_default_kernel)}
 	local busybox=${KT_BUSYBOX:-/bin/busybox}
-	[[ -r $kernel ]] || kt_die "kernel $kernel not readable"
 	[[ -r $busybox ]] || kt_die "$busybox not found (apt-get install busybox-static)"
 
-	local lockfd
+	local lockfd kernel=$KT_KERNEL
 	exec {lockfd}>"$KT_GUEST_DIR/.prepare.lock"
 	flock "$lockfd"
+	[[ -n $kernel ]] || kernel=$(kt_default_kernel)
+	[[ -r $kernel ]] || kt_die "kernel $kernel not readable"
+	kt_log "guest kernel $kernel"
 
 	if ! cmp -s "$kernel" "$KT_GUEST_DIR/vmlinuz"; then
 		cp "$kernel" "$KT_GUEST_DIR/.vmlinuz.$$"
@@ -415,6 +432,7 @@ usage: guests.sh up N MEM_MIB SHARED_MIB UNIQUE_MIB [PREFIX]
        guests.sh pids [PREFIX]
        guests.sh daemons-up | daemons-down
        guests.sh build
+       guests.sh kernel
 PREFIX defaults to $KT_DEFAULT_PREFIX; domains are named PREFIX-1..PREFIX-N.
 EOF
 }
@@ -429,6 +447,7 @@ kt_main() {
 	daemons-up) kt_daemons_up ;;
 	daemons-down) kt_daemons_down ;;
 	build) kt_prepare_images && printf '%s\n' "$KT_GUEST_DIR/vmlinuz" "$KT_GUEST_DIR/initramfs.cpio.gz" ;;
+	kernel) if [[ -n $KT_KERNEL ]]; then printf '%s\n' "$KT_KERNEL"; else kt_default_kernel; fi ;;
 	-h | --help | help) kt_usage ;;
 	*)
 		kt_usage >&2

@@ -72,6 +72,21 @@ ksm_set() {
 	for kv in "$@"; do echo "${kv#*=}" >"$KSM/${kv%%=*}"; done
 }
 
+# The tuned tests' starting values: distinct from the kernel defaults and from kvm-dense,
+# so a restore to the wrong values shows.
+ORIGINALS=(run=0 pages_to_scan=123 sleep_millisecs=37 use_zero_pages=0)
+[ -e $KSM/smart_scan ] && ORIGINALS+=(smart_scan=0)
+
+# dense_expected WHEN: kvm-dense's static knobs are set; run and pages_to_scan, which
+# belong to its controller, are left alone on a roomy host without guests.
+dense_expected() {
+	expect_eq "$1: use_zero_pages" "$(ksm_get use_zero_pages)" 1
+	[ -e $KSM/smart_scan ] && expect_eq "$1: smart_scan" "$(ksm_get smart_scan)" 1
+	[ -e $KSM/advisor_mode ] && expect_eq "$1: advisor_mode" "$(ksm_get advisor_mode)" none
+	expect_eq "$1: run left to the controller" "$(ksm_get run)" 0
+	expect_eq "$1: pages_to_scan left to the controller" "$(ksm_get pages_to_scan)" 123
+}
+
 etc_tuned_save() {
 	SAVED_ETC_TUNED=$(mktemp -d)
 	cp -a /etc/tuned/. "$SAVED_ETC_TUNED/" 2>/dev/null || true
@@ -148,6 +163,8 @@ stop_system_bus() {
 	[ -n "$STARTED_DBUS_PID" ] || return 0
 	kill "$STARTED_DBUS_PID" 2>/dev/null && wait_gone "$STARTED_DBUS_PID"
 	rm -f /run/dbus/system_bus_socket
+	# dbus-daemon leaves its pid file behind when stopped.
+	if [ "$(cat /run/dbus/pid 2>/dev/null)" = "$STARTED_DBUS_PID" ]; then rm -f /run/dbus/pid; fi
 	STARTED_DBUS_PID=
 }
 

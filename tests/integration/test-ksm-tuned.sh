@@ -9,9 +9,6 @@ cd "$(dirname "$0")/../.."
 
 JOURNAL=/var/lib/kvmtune/kvm_ksm-kvm_ksm.journal
 BAD_JOURNAL=/var/lib/kvmtune/kvm_ksm-ksm.journal
-# Distinct from the kernel defaults and from kvm-dense, so a restore to the wrong values shows.
-ORIGINALS=(run=0 pages_to_scan=123 sleep_millisecs=37 use_zero_pages=0)
-[ -e $KSM/smart_scan ] && ORIGINALS+=(smart_scan=0)
 
 cleanup() {
 	stop_tuned
@@ -39,16 +36,6 @@ start_tuned || exit 1
 tuned-adm profile virtual-host >/dev/null
 ksm_set "${ORIGINALS[@]}"
 before=$(ksm_snapshot)
-
-# kvm-dense sets these knobs statically; run, pages_to_scan and sleep_millisecs belong
-# to its controller, which leaves KSM alone on this roomy host (no guests).
-dense_expected() {
-	expect_eq "$1: use_zero_pages" "$(ksm_get use_zero_pages)" 1
-	[ -e $KSM/smart_scan ] && expect_eq "$1: smart_scan" "$(ksm_get smart_scan)" 1
-	[ -e $KSM/advisor_mode ] && expect_eq "$1: advisor_mode" "$(ksm_get advisor_mode)" none
-	expect_eq "$1: run left to the controller" "$(ksm_get run)" 0
-	expect_eq "$1: pages_to_scan left to the controller" "$(ksm_get pages_to_scan)" 123
-}
 
 # 1. Apply and verify.
 mark_log
