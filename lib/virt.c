@@ -97,3 +97,35 @@ int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_doma
 		*ret_domains = (unsigned)n;
 	return 0;
 }
+
+int kt_virt_domains(struct kt_virt *v, kt_virt_domain_fn fn, void *data)
+{
+	virDomainPtr *doms = NULL;
+	int n, r = 0;
+
+	n = virConnectListAllDomains(v->conn, &doms, 0);
+	if (n < 0)
+		return last_error(NULL);
+	for (int i = 0; i < n; i++) {
+		int active = virDomainIsActive(doms[i]), autostart = 0;
+		const char *name;
+		char *xml;
+
+		if (active < 0 || (!active && (virDomainGetAutostart(doms[i], &autostart) < 0 ||
+					       !autostart)) || r != 0) {
+			virResetLastError();
+			virDomainFree(doms[i]);
+			continue;
+		}
+		name = virDomainGetName(doms[i]);
+		xml = virDomainGetXMLDesc(doms[i], 0);
+		if (xml && name)
+			r = fn(data, name, xml, active > 0);
+		else
+			virResetLastError();
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return r < 0 ? r : 0;
+}

@@ -32,6 +32,9 @@ void fixture_clear_log(struct fixture *f);
  * enabled, answers as mm/ksm.c does: -EBUSY for merge_across_nodes/max_page_sharing while
  * pages are shared, -EINVAL for pages_to_scan under advisor_mode=scan-time, run=2 unmerges,
  * advisor_mode switches reset pages_to_scan. fail_at=N makes the Nth write fail with -EIO.
+ * Hugepage pools always behave as mm/hugetlb.c's: a node gives at most its fake_capacity
+ * pages, never drops pages in use, and the global pool is the nodes' sum; writes to a node's
+ * compact or to vm/drop_caches raise capacity by fake_compact_gain / fake_drop_gain.
  */
 struct fake_kernel {
 	bool rules;
@@ -47,6 +50,6 @@ void fake_kernel_reset(bool rules);
 /* Index of the first recorded write "knob=value", or -1. */
 int fake_kernel_find(const char *write);
 
-/* Group setup/teardown: fail the group if the host's real /sys/kernel/mm/ksm changed. */
+/* Group setup/teardown: fail the group if the host's real KSM knobs or hugepage pools changed. */
 int host_guard_setup(void **state);
 int host_guard_teardown(void **state);
