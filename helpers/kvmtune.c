@@ -8,6 +8,7 @@
 
 static const struct kt_command commands[] = {
 	{ "ksm", "KSM state and tuning", kt_cmd_ksm, kt_cmd_ksm_help },
+	{ "hugepages", "hugepage pools per NUMA node", kt_cmd_hugepages, kt_cmd_hugepages_help },
 	{ "restore", "put back what a killed tuned left applied", kt_cmd_restore,
 	  kt_cmd_restore_help },
 };

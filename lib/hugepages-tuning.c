@@ -796,3 +796,22 @@ int kt_hp_restore_journal(const struct kt_ctx *ctx, const char *journal, const c
 	kt_lock_release(fd);
 	return r;
 }
+
+int kt_hp_status_read(const struct kt_ctx *ctx, uint64_t page_kb, const char *uri,
+		      struct kt_hp_host *ret_host, struct kt_hp_plan *ret_auto)
+{
+	struct kt_hp_options o;
+	struct kt_kvlist none = KT_KVLIST_INIT;
+	int r;
+
+	r = kt_hp_options_parse(ctx, &none, &o);
+	if (r < 0)
+		return r;
+	r = kt_hp_host_read(ctx, page_kb, uri, ret_host);
+	if (r < 0)
+		return r;
+	r = kt_hp_host_plan(ctx, &o, ret_host, ret_auto);
+	if (r < 0)
+		kt_hp_host_clear(ret_host);
+	return r;
+}

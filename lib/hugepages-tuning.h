@@ -108,3 +108,10 @@ int kt_hp_verify_options(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
 
 /* Puts back what the journal holds, under its size's lock, and removes it once exact. */
 int kt_hp_restore_journal(const struct kt_ctx *ctx, const char *journal, const char *holder);
+
+/*
+ * What `status` shows for one page size: the pools (h), and what a section with default
+ * options (pages=auto) would reserve per node (ret_auto). uri as kt_hp_host_read.
+ */
+int kt_hp_status_read(const struct kt_ctx *ctx, uint64_t page_kb, const char *uri,
+		      struct kt_hp_host *ret_host, struct kt_hp_plan *ret_auto);
