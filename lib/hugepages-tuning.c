@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "hugepages-tuning.h"
+#include "hugetlbfs.h"
 #include "io.h"
 #include "journal.h"
 #include "lock.h"
@@ -21,6 +22,8 @@ struct kt_hp_tuning {
 	uint64_t page_kb;
 	int lock_fd;
 	uint64_t short_pages;
+	/* The hugetlbfs mount this tuning made (relative to the root), unmounted on restore. */
+	char mounted[128];
 	/* Every node's pool before the first change (from the journal when there was one). */
 	unsigned n;
 	int node[KT_HP_NODES_MAX];
@@ -29,7 +32,7 @@ struct kt_hp_tuning {
 
 const char *const kt_hp_option_names[] = {
 	"size", "pages", "headroom", "min_available", "reclaim", "shortfall", "timeout",
-	"libvirt_uri", NULL,
+	"libvirt_uri", "mount", NULL,
 };
 
 static const char *const reclaim_names[] = { "none", "compact", "drop-caches" };
@@ -99,6 +102,7 @@ int kt_hp_options_parse(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
 	o.reclaim = KT_HP_RECLAIM_COMPACT;
 	o.shortfall = KT_HP_SHORTFALL_KEEP;
 	o.timeout = TIMEOUT_DEFAULT;
+	o.mount = true;
 	snprintf(o.libvirt_uri, sizeof(o.libvirt_uri), "%s", KT_VIRT_DEFAULT_URI);
 	kt_meminfo_read(ctx, &mi);
 	for (size_t i = 0; i < opts->n; i++) {
@@ -163,6 +167,9 @@ int kt_hp_options_parse(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
 			if (e == 0)
 				o.timeout = (unsigned)v;
 			allowed = "seconds, 1..3600";
+		} else if (strcmp(name, "mount") == 0) {
+			e = kt_parse_bool(value, &o.mount);
+			allowed = "a boolean";
 		} else if (strcmp(name, "libvirt_uri") == 0) {
 			if (!*value || strlen(value) >= sizeof(o.libvirt_uri))
 				e = -EINVAL;
@@ -171,7 +178,7 @@ int kt_hp_options_parse(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
 			allowed = "a libvirt URI, or none";
 		} else {
 			kt_err(ctx, "unknown option '%s': expected one of size, pages, headroom, "
-				    "min_available, reclaim, shortfall, timeout, libvirt_uri",
+				    "min_available, reclaim, shortfall, timeout, libvirt_uri, mount",
 			       name);
 			e = -EINVAL;
 		}
@@ -379,6 +386,11 @@ static int journal_load(const struct kt_ctx *ctx, const char *name, uint64_t kb,
 		long long v;
 		int node = -1;
 
+		if (strcmp(k, "mounted") == 0) {
+			if (kt_path_is_safe(kv.items[i].value))
+				snprintf(t->mounted, sizeof(t->mounted), "%s", kv.items[i].value);
+			continue;
+		}
 		if (kt_parse_int(kv.items[i].value, 0, INT64_MAX, &v) < 0)
 			continue;
 		if (strcmp(k, "size_kb") == 0)
@@ -415,6 +427,8 @@ static int journal_save(const struct kt_ctx *ctx, const struct kt_hp_tuning *t)
 		snprintf(value, sizeof(value), "%llu", (unsigned long long)t->orig[i]);
 		r = kt_kvlist_set(&kv, key, value);
 	}
+	if (r >= 0 && t->mounted[0])
+		r = kt_kvlist_set(&kv, "mounted", t->mounted);
 	if (r >= 0)
 		r = kt_journal_write(ctx, t->journal, &kv);
 	kt_kvlist_clear(&kv);
@@ -516,6 +530,19 @@ static int put_back(const struct kt_ctx *ctx, const struct kt_hp_tuning *t, bool
 	int r = 0;
 
 	*ret_exact = true;
+	if (t->mounted[0]) {
+		int e = kt_hugetlbfs_umount(ctx, t->mounted);
+
+		if (e == 0)
+			kt_info(ctx, "unmounted the hugetlbfs at /%s it had mounted", t->mounted);
+		else if (e == -EBUSY) {
+			kt_warn(ctx, "the hugetlbfs at /%s stays mounted: running guests use it; the "
+				     "journal keeps it to unmount later",
+				t->mounted);
+			*ret_exact = false;
+		} else if (e != -EOPNOTSUPP && e != -EINVAL && e != -ENOENT)
+			kt_warn(ctx, "cannot unmount /%s: %s, ignoring", t->mounted, strerror(-e));
+	}
 	for (unsigned i = 0; i < t->n; i++) {
 		struct kt_hp_counts c;
 		uint64_t keep, target = t->orig[i];
@@ -554,6 +581,50 @@ static int put_back(const struct kt_ctx *ctx, const struct kt_hp_tuning *t, bool
 		}
 	}
 	return r;
+}
+
+/*
+ * QEMU maps hugepage-backed guest RAM from a hugetlbfs of that page size: one is mounted
+ * where none is and the pool holds pages, and journalled so that only kvmtune's own mount
+ * is unmounted on restore.
+ */
+static void mount_if_needed(const struct kt_ctx *ctx, struct kt_hp_tuning *t, bool journalled)
+{
+	struct kt_hp_counts c;
+	char path[128], sz[16];
+	uint64_t dflt = t->page_kb;
+	int pid, r;
+
+	if (t->mounted[0] || kt_hp_read(ctx, -1, t->page_kb, &c) < 0 || c.nr == 0)
+		return;
+	kt_hp_default_kb(ctx, &dflt);
+	if (kt_hugetlbfs_find(ctx, t->page_kb, dflt, path, sizeof(path)) != 0)
+		return;
+	kt_hugetlbfs_path(t->page_kb, dflt, path, sizeof(path));
+	kt_hp_size_name(t->page_kb, sz, sizeof(sz));
+	r = kt_hugetlbfs_mount(ctx, t->page_kb, path);
+	if (r == -EOPNOTSUPP) {
+		kt_dbg(ctx, "no hugetlbfs is mounted below %s, which is not /: not mounting",
+		       kt_ctx_root(ctx));
+		return;
+	}
+	if (r < 0) {
+		kt_warn(ctx, "cannot mount a hugetlbfs of %s pages at /%s: %s; guests cannot map "
+			     "these pages until one is mounted, ignoring",
+			sz, path, strerror(-r));
+		return;
+	}
+	snprintf(t->mounted, sizeof(t->mounted), "%s", path);
+	if (journalled && journal_save(ctx, t) < 0)
+		kt_warn(ctx, "cannot record the mount at /%s in the journal %s: unmount it by hand "
+			     "after a crash, ignoring",
+			path, t->journal);
+	kt_info(ctx, "mounted a hugetlbfs of %s pages at /%s", sz, path);
+	pid = kt_hugetlbfs_libvirt_pid(ctx);
+	if (pid > 0)
+		kt_warn(ctx, "libvirt (pid %d) looks for hugetlbfs mounts only when it starts: "
+			     "restart it before starting guests backed by %s pages",
+			pid, sz);
 }
 
 int kt_hp_tuning_apply(struct kt_ctx *ctx, const char *journal, const char *holder,
@@ -679,6 +750,8 @@ int kt_hp_tuning_apply(struct kt_ctx *ctx, const char *journal, const char *hold
 		}
 	}
 	kt_hp_host_clear(&h);
+	if (o.mount && !(t->short_pages && o.shortfall == KT_HP_SHORTFALL_RELEASE))
+		mount_if_needed(ctx, t, journal != NULL);
 	if (t->short_pages && o.shortfall == KT_HP_SHORTFALL_RELEASE) {
 		bool exact;
 

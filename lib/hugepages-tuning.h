@@ -42,6 +42,8 @@ struct kt_hp_options {
 	enum kt_hp_shortfall shortfall;
 	unsigned timeout; /* seconds for the whole allocation */
 	char libvirt_uri[256];
+	/* Mount a hugetlbfs for this size when none is and the pool holds pages. */
+	bool mount;
 };
 
 /* Every option name, NULL-terminated: the shim's table and the tests use this one list. */

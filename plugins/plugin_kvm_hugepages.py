@@ -30,6 +30,7 @@ OPTIONS = (
     "shortfall",
     "timeout",
     "libvirt_uri",
+    "mount",
 )
 
 

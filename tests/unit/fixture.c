@@ -306,6 +306,57 @@ int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char 
 	return __real_kt_write_attr(ctx, path, value);
 }
 
+static void fake_put_file(const struct kt_ctx *ctx, const char *rel, const char *text)
+{
+	int fd;
+
+	kt_mkdir_p(ctx, "proc/self", 0755);
+	fd = kt_open_file(ctx, rel, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		fail_msg("cannot write %s below the fixture", rel);
+	close(fd);
+}
+
+/* A hugetlbfs mount is a line in the fixture's proc/self/mounts, and a recorded write. */
+int __wrap_kt_hugetlbfs_mount(const struct kt_ctx *ctx, uint64_t kb, const char *path)
+{
+	kt_cleanup_free char *text = NULL;
+	char line[512], *all;
+
+	if (fake_kernel.n < (int)(sizeof(fake_kernel.writes) / sizeof(fake_kernel.writes[0])))
+		snprintf(fake_kernel.writes[fake_kernel.n++], sizeof(fake_kernel.writes[0]),
+			 "mount=%s", path);
+	kt_read_file(ctx, "proc/self/mounts", &text, NULL);
+	snprintf(line, sizeof(line), "hugetlbfs /%s hugetlbfs rw,nosuid,nodev,relatime,pagesize=%lluK 0 0\n",
+		 path, (unsigned long long)kb);
+	if (asprintf(&all, "%s%s", text ? text : "", line) < 0)
+		return -ENOMEM;
+	fake_put_file(ctx, "proc/self/mounts", all);
+	free(all);
+	return 0;
+}
+
+int __wrap_kt_hugetlbfs_umount(const struct kt_ctx *ctx, const char *path)
+{
+	kt_cleanup_free char *text = NULL;
+	char needle[512], *at;
+
+	if (fake_kernel.n < (int)(sizeof(fake_kernel.writes) / sizeof(fake_kernel.writes[0])))
+		snprintf(fake_kernel.writes[fake_kernel.n++], sizeof(fake_kernel.writes[0]),
+			 "umount=%s", path);
+	if (fake_kernel.umount_busy)
+		return -EBUSY;
+	if (kt_read_file(ctx, "proc/self/mounts", &text, NULL) < 0)
+		return -EINVAL;
+	snprintf(needle, sizeof(needle), "hugetlbfs /%s ", path);
+	at = strstr(text, needle);
+	if (!at)
+		return -EINVAL;
+	memmove(at, at + strcspn(at, "\n") + 1, strlen(at + strcspn(at, "\n") + 1) + 1);
+	fake_put_file(ctx, "proc/self/mounts", text);
+	return 0;
+}
+
 static char host_ksm[4096];
 
 static void snapshot_host(char *buf, size_t size)

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ctx.h"
 
@@ -38,6 +39,8 @@ void fixture_clear_log(struct fixture *f);
  */
 struct fake_kernel {
 	bool rules;
+	/* hugetlbfs unmounts fail with -EBUSY, as when a guest maps the filesystem. */
+	bool umount_busy;
 	int fail_at;
 	int n;
 	char writes[64][128];
@@ -47,6 +50,8 @@ extern struct fake_kernel fake_kernel;
 int __real_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
 int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
 void fake_kernel_reset(bool rules);
+int __wrap_kt_hugetlbfs_mount(const struct kt_ctx *ctx, uint64_t kb, const char *path);
+int __wrap_kt_hugetlbfs_umount(const struct kt_ctx *ctx, const char *path);
 /* Index of the first recorded write "knob=value", or -1. */
 int fake_kernel_find(const char *write);
 

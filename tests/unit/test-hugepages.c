@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "io.h"
 #include "hugepages-tuning.h"
 #include "journal.h"
 #include "lock.h"
@@ -261,8 +262,9 @@ static void test_apply_journal_restore(void **state)
 	assert_string_equal(kt_kvlist_get(&kv, "node0"), "512");
 	assert_string_equal(kt_kvlist_get(&kv, "node1"), "0");
 	kt_kvlist_clear(&kv);
-	/* Node 0 already held 512: only node 1 was written. */
-	assert_int_equal(fake_kernel.n, 1);
+	/* Node 0 already held 512: only node 1 was written, and a hugetlbfs mounted. */
+	assert_int_equal(fake_kernel.n, 2);
+	assert_int_equal(fake_kernel_find("mount=dev/hugepages"), 1);
 	assert_int_equal(kt_hp_tuning_unapply(t, true), 0);
 	assert_int_equal(pool(f, N0_2M "nr_hugepages"), 512);
 	assert_int_equal(pool(f, N1_2M "nr_hugepages"), 0);
@@ -499,6 +501,57 @@ static void test_sizes(void **state)
 	fixture_close(f);
 }
 
+static void test_hugetlbfs_mount(void **state)
+{
+	static const char *const p2m[] = { "pages", "1:100", "libvirt_uri", "none", NULL };
+	static const char *const p1g[] = { "size", "1G", "pages", "1:1", "libvirt_uri", "none",
+					   NULL };
+	struct fixture *f = fixture_open("numa2-2m1g-6.18");
+	struct kt_kvlist o2 = opts_of(p2m), o1 = opts_of(p1g), kv = KT_KVLIST_INIT;
+	struct kt_hp_tuning *t2 = NULL, *t1 = NULL;
+
+	(void)state;
+	fake_kernel_reset(false);
+	/* A running libvirtd has to be told: it looks for mounts only when it starts. */
+	assert_int_equal(kt_mkdir_p(f->ctx, "run", 0755), 0);
+	assert_int_equal(kt_mkdir_p(f->ctx, "proc/4242", 0755), 0);
+	fixture_write(f, "run/libvirtd.pid", "4242");
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-a", "test", &o2, &t2), 0);
+	assert_true(fake_kernel_find("mount=dev/hugepages") >= 0);
+	assert_non_null(strstr(f->log, "mounted a hugetlbfs of 2M pages at /dev/hugepages"));
+	assert_non_null(strstr(f->log, "libvirt (pid 4242) looks for hugetlbfs mounts only when "
+					"it starts: restart it before starting guests backed by 2M "
+					"pages"));
+	assert_int_equal(kt_journal_read(f->ctx, "kvm_hugepages-a", &kv), 0);
+	assert_string_equal(kt_kvlist_get(&kv, "mounted"), "dev/hugepages");
+	kt_kvlist_clear(&kv);
+	/* 1G has a mount point of its own; an existing mount is used as it is. */
+	fixture_clear_log(f);
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-b", "test", &o1, &t1), 0);
+	assert_true(fake_kernel_find("mount=dev/hugepages1G") >= 0);
+	assert_int_equal(kt_hp_tuning_unapply(t1, false), 0);
+	fake_kernel_reset(false);
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-b", "test", &o1, &t1), 0);
+	assert_int_equal(fake_kernel_find("mount=dev/hugepages1G"), -1);
+	/* A guest maps it: the mount stays, and the journal with it. */
+	fake_kernel.umount_busy = true;
+	assert_int_equal(kt_hp_tuning_unapply(t2, true), 0);
+	assert_non_null(strstr(f->log, "the hugetlbfs at /dev/hugepages stays mounted"));
+	assert_int_equal(kt_journal_read(f->ctx, "kvm_hugepages-a", &kv), 0);
+	kt_kvlist_clear(&kv);
+	fake_kernel.umount_busy = false;
+	assert_int_equal(kt_restore_orphans(f->ctx, "test"), 1);
+	assert_true(fake_kernel_find("umount=dev/hugepages") >= 0);
+	assert_int_equal(kt_journal_read(f->ctx, "kvm_hugepages-a", &kv), -ENOENT);
+	/* Only what kvmtune mounted is unmounted. */
+	assert_int_equal(kt_hp_tuning_unapply(t1, true), 0);
+	assert_true(fake_kernel_find("umount=dev/hugepages1G") >= 0);
+	assert_null(strstr(fixture_read(f, "proc/self/mounts"), "hugetlbfs"));
+	kt_kvlist_clear(&o2);
+	kt_kvlist_clear(&o1);
+	fixture_close(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_allocation_retries),
 		cmocka_unit_test(test_bad_input_changes_nothing),
 		cmocka_unit_test(test_verify_and_sizes_side_by_side),
+		cmocka_unit_test(test_hugetlbfs_mount),
 	};
 
 	return cmocka_run_group_tests_name("hugepages", tests, host_guard_setup, host_guard_teardown);
