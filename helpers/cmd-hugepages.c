@@ -15,7 +15,7 @@ void kt_cmd_hugepages_help(void)
 	       "       kvmtune hugepages reserve --pages=N|SIZE|PERCENT%%|NODE:N|SIZE,... [--size=2M]\n"
 	       "                                 [--reclaim=none|compact|drop-caches] [--timeout=S]\n"
 	       "                                 [--min-available=SIZE] [--headroom=N|SIZE]\n"
-	       "                                 [--libvirt-uri=URI|none]\n"
+	       "                                 [--libvirt-uri=URI|none] [--mount]\n"
 	       "       kvmtune hugepages release [--size=2M]\n\n"
 	       "status   every page size's pools per NUMA node: total, free, in use, surplus,\n"
 	       "         reserved, the pages running and autostart domains need (and which), and\n"
@@ -23,7 +23,8 @@ void kt_cmd_hugepages_help(void)
 	       "reserve  size the pool of --size (default: the kernel's default size) as --pages\n"
 	       "         says (auto: from the domains), node by node, compacting and retrying\n"
 	       "         (and dropping clean caches with --reclaim=drop-caches); exits 1 with the\n"
-	       "         numbers when memory cannot give every page\n"
+	       "         numbers when memory cannot give every page; --mount mounts a hugetlbfs\n"
+	       "         for the size where none is (kept after the command)\n"
 	       "release  free every free page of --size's pools; pages in use stay\n");
 }
 
@@ -218,18 +219,24 @@ static int hp_change(struct kt_ctx *ctx, int argc, char **argv, bool release)
 		{ "min-available", required_argument, NULL, 'm' },
 		{ "headroom", required_argument, NULL, 'H' },
 		{ "libvirt-uri", required_argument, NULL, 'u' },
+		{ "mount", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kt_kvlist kv = KT_KVLIST_INIT;
 	struct kt_hp_tuning *t = NULL;
+	bool mount = false;
 	const char *verb = release ? "release" : "reserve";
 	bool pages = false;
 	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, "s:p:r:t:m:H:u:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:r:t:m:H:u:Mh", opts, NULL)) != -1) {
 		const char *name = NULL;
 
+		if (c == 'M' && !release) {
+			mount = true;
+			continue;
+		}
 		for (size_t i = 0; i < KT_ELEMENTSOF(opts); i++)
 			if (opts[i].val == c)
 				name = opts[i].name;
@@ -266,6 +273,9 @@ static int hp_change(struct kt_ctx *ctx, int argc, char **argv, bool release)
 	/* Release: the pools go down to what is in use, which the library never takes. */
 	if (r == 0 && release)
 		r = kt_kvlist_set(&kv, "pages", "0");
+	/* No journal remembers a mount made here: only --mount asks for one. */
+	if (r == 0)
+		r = kt_kvlist_set(&kv, "mount", mount ? "yes" : "no");
 	if (r == 0 && !kt_kvlist_get(&kv, "libvirt_uri"))
 		r = kt_kvlist_set(&kv, "libvirt_uri", KT_VIRT_DEFAULT_URI);
 	if (r == 0)
