@@ -501,6 +501,53 @@ static void test_sizes(void **state)
 	fixture_close(f);
 }
 
+/* pages=auto through a real libvirt connection: the test driver serves two domains. */
+static void test_auto_from_libvirt(void **state)
+{
+	struct fixture *f = fixture_open("numa2-2m1g-6.18");
+	struct kt_hp_tuning *t2 = NULL, *t1 = NULL;
+	char cwd[512], uri[700];
+	const char *p2m[] = { "libvirt_uri", uri, "mount", "no", NULL };
+	const char *p1g[] = { "size", "1G", "libvirt_uri", uri, "mount", "no", NULL };
+	struct kt_kvlist o2, o1;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(uri, sizeof(uri), "test://%s/tests/unit/domains/libvirt-test-node.xml", cwd);
+	o2 = opts_of(p2m);
+	o1 = opts_of(p1g);
+	fake_kernel_reset(false);
+	/* hp-plain's 1024 pages are spread; hp-1g's three 1G pages go to node 1. */
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-a", "test", &o2, &t2), 0);
+	assert_int_equal(pool(f, N0_2M "nr_hugepages"), 512);
+	assert_int_equal(pool(f, N1_2M "nr_hugepages"), 512);
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-b", "test", &o1, &t1), 0);
+	assert_int_equal(pool(f, "sys/devices/system/node/node1/hugepages/hugepages-1048576kB/"
+				 "nr_hugepages"),
+			 3);
+	/* Node 0's 1G page is not needed by any domain: auto frees it. */
+	assert_int_equal(pool(f, "sys/devices/system/node/node0/hugepages/hugepages-1048576kB/"
+				 "nr_hugepages"),
+			 0);
+	assert_int_equal(f->errors, 0);
+	kt_hp_tuning_unapply(t1, true);
+	kt_hp_tuning_unapply(t2, true);
+	assert_int_equal(pool(f, "sys/devices/system/node/node0/hugepages/hugepages-1048576kB/"
+				 "nr_hugepages"),
+			 1);
+	/* libvirt unreachable: auto sizes without domains, and says so. */
+	fixture_clear_log(f);
+	kt_kvlist_clear(&o2);
+	snprintf(uri, sizeof(uri), "qemu+unix:///system?socket=/nonexistent/kvmtune.sock");
+	o2 = opts_of(p2m);
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-a", "test", &o2, &t2), 0);
+	assert_non_null(strstr(f->log, "pages=auto cannot read the domains from qemu+unix:///system?socket=/nonexistent"));
+	kt_hp_tuning_unapply(t2, true);
+	kt_kvlist_clear(&o2);
+	kt_kvlist_clear(&o1);
+	fixture_close(f);
+}
+
 static void test_hugetlbfs_mount(void **state)
 {
 	static const char *const p2m[] = { "pages", "1:100", "libvirt_uri", "none", NULL };
@@ -566,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input_changes_nothing),
 		cmocka_unit_test(test_verify_and_sizes_side_by_side),
 		cmocka_unit_test(test_hugetlbfs_mount),
+		cmocka_unit_test(test_auto_from_libvirt),
 	};
 
 	return cmocka_run_group_tests_name("hugepages", tests, host_guard_setup, host_guard_teardown);
