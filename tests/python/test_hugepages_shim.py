@@ -104,6 +104,21 @@ class HugepagesOptionTableTest(unittest.TestCase):
         table = re.search(r"\nOPTIONS = \((.*?)\)\n", text, re.S).group(1)
         self.assertEqual(tuple(re.findall(r'"(\w+)"', table)), _kvmtune.hugepages_options())
 
+    def test_status_on_a_fixture(self):
+        sys.path.insert(0, os.path.dirname(EXT))
+        try:
+            import _kvmtune
+        finally:
+            sys.path.remove(os.path.dirname(EXT))
+        ctx = _kvmtune.Context(root=os.path.join(FIXTURES, "numa2-2m1g-6.18"))
+        sizes = ctx.hugepages_status()
+        self.assertEqual([s["size_kb"] for s in sizes], [2048, 1048576])
+        self.assertEqual(sizes[0]["nodes"][0], {"node": 0, "total": 512, "free": 256,
+                                                "surplus": 0, "in_use": 256, "domains": 0,
+                                                "auto": 256})
+        self.assertEqual(sizes[0]["domains"], [])
+        self.assertIsNone(sizes[0]["libvirt_error"])
+
 
 if __name__ == "__main__":
     unittest.main()
