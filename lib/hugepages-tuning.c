@@ -702,13 +702,18 @@ int kt_hp_tuning_apply(struct kt_ctx *ctx, const char *journal, const char *hold
 				journal);
 		r = have < 0 ? have : 0;
 	}
-	if (r >= 0 && have <= 0) {
+	if (r >= 0 && have <= 0)
 		t->n = 0;
-		for (unsigned i = 0; i < plan.n; i++)
-			if (plan.nodes[i].set) {
-				t->node[t->n] = plan.nodes[i].node;
-				t->orig[t->n++] = h.nodes[i].nr;
-			}
+	/* Nodes the journal of an earlier run does not name keep their values of now. */
+	for (unsigned i = 0; r >= 0 && i < plan.n; i++) {
+		bool known = false;
+
+		for (unsigned j = 0; j < t->n; j++)
+			known |= t->node[j] == plan.nodes[i].node;
+		if (plan.nodes[i].set && !known && t->n < KT_HP_NODES_MAX) {
+			t->node[t->n] = plan.nodes[i].node;
+			t->orig[t->n++] = h.nodes[i].nr;
+		}
 	}
 	if (r >= 0 && journal) {
 		r = journal_save(ctx, t);

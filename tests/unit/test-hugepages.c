@@ -273,6 +273,34 @@ static void test_apply_journal_restore(void **state)
 	fixture_close(f);
 }
 
+/* A killed tuned comes back with another spec: the journal's originals stay, new nodes join. */
+static void test_journal_of_an_earlier_run(void **state)
+{
+	static const char *const first[] = { "pages", "1:100", "libvirt_uri", "none", NULL };
+	static const char *const second[] = { "pages", "0:600,1:50", "libvirt_uri", "none", NULL };
+	struct fixture *f = fixture_open("numa2-2m1g-6.18");
+	struct kt_kvlist o1 = opts_of(first), o2 = opts_of(second), kv = KT_KVLIST_INIT;
+	struct kt_hp_tuning *t = NULL;
+
+	(void)state;
+	fake_kernel_reset(false);
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-x", "test", &o1, &t), 0);
+	assert_int_equal(kt_hp_tuning_unapply(t, false), 0);
+	assert_int_equal(kt_hp_tuning_apply(f->ctx, "kvm_hugepages-x", "test", &o2, &t), 0);
+	assert_non_null(strstr(f->log, "journal kvm_hugepages-x from an earlier run holds the "
+					"original pools"));
+	assert_int_equal(kt_journal_read(f->ctx, "kvm_hugepages-x", &kv), 0);
+	assert_string_equal(kt_kvlist_get(&kv, "node1"), "0");
+	assert_string_equal(kt_kvlist_get(&kv, "node0"), "512");
+	kt_kvlist_clear(&kv);
+	assert_int_equal(kt_hp_tuning_unapply(t, true), 0);
+	assert_int_equal(pool(f, N0_2M "nr_hugepages"), 512);
+	assert_int_equal(pool(f, N1_2M "nr_hugepages"), 0);
+	kt_kvlist_clear(&o1);
+	kt_kvlist_clear(&o2);
+	fixture_close(f);
+}
+
 static void test_in_use_is_never_taken(void **state)
 {
 	static const char *const pairs[] = { "pages", "0", "libvirt_uri", "none", NULL };
@@ -607,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_apply_journal_restore),
+		cmocka_unit_test(test_journal_of_an_earlier_run),
 		cmocka_unit_test(test_in_use_is_never_taken),
 		cmocka_unit_test(test_rollback_keeps_pages_in_use),
 		cmocka_unit_test(test_allocation_retries),
