@@ -92,6 +92,8 @@ if [ -z "$SAVED_HUGETLBFS" ]; then
 	if [ -n "$OURS_LIBVIRTD" ]; then
 		out=$(virsh_q start $NAME 2>&1)
 		expect "before a restart, libvirtd does not know the mount" grep -q "hugetlbfs" <<<"$out"
+		# A restarted libvirtd would start an autostart domain by itself: the pool is sized.
+		virsh_q autostart --disable $NAME >/dev/null
 		$GUESTS daemons-down >/dev/null 2>&1
 		$GUESTS daemons-up >/dev/null || { failure "libvirtd restart"; summary; exit 1; }
 	else
