@@ -79,7 +79,7 @@ expect_eq "1G page reserved on node 0" "$(hp_get 0 1048576)" 1
 expect "the 2M journal holds the original" grep -qx "node0=3" $J2
 if [ -z "$SAVED_HUGETLBFS" ]; then
 	expect "a hugetlbfs is mounted for 2M pages" grep -q "^hugetlbfs /dev/hugepages hugetlbfs .*pagesize=2M" /proc/mounts
-	expect "and one for 1G pages" grep -q "^hugetlbfs /dev/hugepages1G hugetlbfs .*pagesize=1G" /proc/mounts
+	expect "and one for 1G pages" grep -qE "^hugetlbfs /dev/hugepages1G hugetlbfs .*pagesize=(1024M|1G)" /proc/mounts
 	expect "the journal records the mount" grep -qx "mounted=dev/hugepages" $J2
 fi
 expect "the 1G journal holds the original" grep -qx "node0=0" $J1
