@@ -18,9 +18,10 @@ LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt libxml-2.0 2>/dev/null)
 LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null || echo -lvirt -lxml2) -linih -lpthread
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" $(LIBVIRT_CFLAGS) \
 	-Ilib $(CPPFLAGS) $(CFLAGS)
-# Unit tests run the library against a fake kernel (tests/unit/fixture.c), and a guard on
-# the libc calls io.c makes with a path fails any that leaves the test's fixture.
-WRAP := -Wl,--wrap=kt_write_attr \
+# Unit tests run the library against a fake kernel (tests/unit/fixture.c), which also
+# stands in for mount(2) of hugetlbfs, and a guard on the libc calls io.c makes with a
+# path fails any that leaves the test's fixture.
+WRAP := -Wl,--wrap=kt_write_attr -Wl,--wrap=kt_hugetlbfs_mount -Wl,--wrap=kt_hugetlbfs_umount \
 	$(foreach f,openat faccessat fstatat mkdirat renameat2 unlinkat,-Wl,--wrap=$(f))
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS := -fsanitize=address,undefined

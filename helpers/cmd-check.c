@@ -107,7 +107,7 @@ struct from_virt {
 	struct kt_host_facts *h;
 };
 
-static int one_domain(void *data, const char *name, const char *xml, int active)
+static int one_domain(void *data, const char *name, const char *xml, bool active)
 {
 	struct from_virt *fv = data;
 	int r = kt_host_facts_add_domain(fv->ctx, fv->h, xml, strlen(xml), active);
@@ -139,7 +139,7 @@ static int domains_from_libvirt(const struct kt_ctx *ctx, struct kt_host_facts *
 		free(err);
 		return r;
 	}
-	r = kt_virt_each_domain(v, one_domain, &fv);
+	r = kt_virt_each_domain(v, KT_VIRT_ALL, one_domain, &fv);
 	*ret_v = v;
 	if (r < 0)
 		fprintf(stderr, "kvmtune: error: cannot list the domains of %s: %s\n", uri,

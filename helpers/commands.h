@@ -21,3 +21,5 @@ void kt_cmd_status_help(void);
 
 /* A JSON string, quoted and escaped (helpers/json.c). */
 void kt_json_str(const char *s);
+int kt_cmd_hugepages(struct kt_ctx *ctx, int argc, char **argv);
+void kt_cmd_hugepages_help(void);

@@ -100,7 +100,8 @@ int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_doma
 	return 0;
 }
 
-int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data)
+int kt_virt_each_domain(struct kt_virt *v, enum kt_virt_which which, kt_virt_domain_fn fn,
+			void *data)
 {
 	virDomainPtr *doms = NULL;
 	int n, r = 0;
@@ -109,11 +110,22 @@ int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data)
 	if (n < 0)
 		return last_error(NULL);
 	for (int i = 0; i < n; i++) {
-		char *xml = r == 0 ? virDomainGetXMLDesc(doms[i], 0) : NULL;
+		int active = virDomainIsActive(doms[i]), autostart = 0;
+		const char *name;
+		char *xml;
 
 		/* A domain undefined since the listing is skipped. */
-		if (xml)
-			r = fn(data, virDomainGetName(doms[i]), xml, virDomainIsActive(doms[i]) == 1);
+		if (r != 0 || active < 0 ||
+		    (which == KT_VIRT_RUNNING_OR_AUTOSTART && !active &&
+		     (virDomainGetAutostart(doms[i], &autostart) < 0 || !autostart))) {
+			virResetLastError();
+			virDomainFree(doms[i]);
+			continue;
+		}
+		name = virDomainGetName(doms[i]);
+		xml = virDomainGetXMLDesc(doms[i], 0);
+		if (xml && name)
+			r = fn(data, name, xml, active > 0);
 		else
 			virResetLastError();
 		free(xml);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The libvirt URI of the system QEMU driver, where KVM hosts run their guests. */
@@ -19,11 +20,18 @@ struct kt_virt *kt_virt_close(struct kt_virt *v);
 int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_domains);
 
 /*
- * Calls fn with the XML (virDomainGetXMLDesc, inactive and active alike) of every domain
- * libvirt knows; fn returns non-zero to stop, and that value is returned.
+ * Calls fn with the name, XML (virDomainGetXMLDesc) and state of every domain libvirt knows,
+ * or only of the running ones and the defined ones marked autostart (the guests a host runs
+ * now or after a reboot). fn returns non-zero to stop, and that value is returned. A domain
+ * that disappears meanwhile is skipped.
  */
-typedef int (*kt_virt_domain_fn)(void *data, const char *name, const char *xml, int active);
-int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data);
+enum kt_virt_which {
+	KT_VIRT_ALL,
+	KT_VIRT_RUNNING_OR_AUTOSTART,
+};
+typedef int (*kt_virt_domain_fn)(void *data, const char *name, const char *xml, bool running);
+int kt_virt_each_domain(struct kt_virt *v, enum kt_virt_which which, kt_virt_domain_fn fn,
+			void *data);
 
 struct kt_mig_facts;
 /* libvirt's and the hypervisor's versions, the networks and the storage pools into f. */

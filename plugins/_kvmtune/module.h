@@ -68,6 +68,12 @@ PyObject *kt_py_ksm_restore(PyObject *self, PyObject *args);
 PyObject *kt_py_ksm_knobs(PyObject *module, PyObject *args);
 PyObject *kt_py_ksm_controller_option_known(PyObject *module, PyObject *arg);
 
+PyObject *kt_py_hugepages_apply(PyObject *self, PyObject *args);
+PyObject *kt_py_hugepages_verify(PyObject *self, PyObject *args);
+PyObject *kt_py_hugepages_status(PyObject *self, PyObject *args);
+PyObject *kt_py_hugepages_restore(PyObject *self, PyObject *args);
+PyObject *kt_py_hugepages_options(PyObject *module, PyObject *args);
+
 #define KT_PY_KSM_METHODS                                                                       \
 	{ "ksm_apply", kt_py_ksm_apply, METH_VARARGS,                                           \
 	  "ksm_apply(journal, holder, options) -> Tuning: check every option, take the KSM "    \
@@ -83,3 +89,18 @@ PyObject *kt_py_ksm_controller_option_known(PyObject *module, PyObject *arg);
 	  "ksm_knobs() -> names of every KSM knob kvmtune knows" },                             \
 	{ "ksm_controller_option_known", kt_py_ksm_controller_option_known, METH_O,             \
 	  "ksm_controller_option_known(name) -> whether name is a controller option" },
+
+#define KT_PY_HUGEPAGES_METHODS                                                                 \
+	{ "hugepages_apply", kt_py_hugepages_apply, METH_VARARGS,                               \
+	  "hugepages_apply(journal, holder, options) -> Tuning: check every option, plan, take " \
+	  "the page size's lock, journal every node's pool and allocate node by node" },        \
+	{ "hugepages_verify", kt_py_hugepages_verify, METH_VARARGS,                             \
+	  "hugepages_verify(options) -> [(node.size, wanted, current, ok)]" },                  \
+	{ "hugepages_status", kt_py_hugepages_status, METH_VARARGS,                             \
+	  "hugepages_status(libvirt_uri='none') -> [dict per page size]" },                     \
+	{ "hugepages_restore", kt_py_hugepages_restore, METH_VARARGS,                           \
+	  "hugepages_restore(journal): put back the pools the journal holds and remove it" },
+
+#define KT_PY_HUGEPAGES_FUNCTIONS                                                               \
+	{ "hugepages_options", kt_py_hugepages_options, METH_NOARGS,                            \
+	  "hugepages_options() -> names of every kvm_hugepages option" },

@@ -177,3 +177,48 @@ summary() {
 	echo "$(basename "$0" .sh): $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }
+
+# Hugepage pools of every size on every node ("node0.2048kB=3 ..."), saved and put back.
+HP_NODES=/sys/devices/system/node
+declare -A SAVED_HP=()
+
+hp_pools() {
+	local p
+	for p in $HP_NODES/node*/hugepages/hugepages-*kB; do
+		[ -e "$p/nr_hugepages" ] && echo "$p"
+	done
+}
+
+hp_key() { local p=$1 n; n=${p#$HP_NODES/}; echo "${n%%/*}.${p##*hugepages-}"; }
+
+hp_snapshot() {
+	local p out=""
+	for p in $(hp_pools); do out+="$(hp_key "$p")=$(cat "$p/nr_hugepages") "; done
+	echo "${out% }"
+}
+
+hp_save() {
+	local p
+	for p in $(hp_pools); do SAVED_HP[$p]=$(cat "$p/nr_hugepages"); done
+}
+
+hp_put_back() {
+	local p
+	for p in "${!SAVED_HP[@]}"; do
+		[ "$(cat "$p/nr_hugepages")" = "${SAVED_HP[$p]}" ] || echo "${SAVED_HP[$p]}" >"$p/nr_hugepages"
+	done
+}
+
+# hp_get NODE KB [FILE]: one node's pool counter.
+hp_get() { cat "$HP_NODES/node$1/hugepages/hugepages-$2kB/${3:-nr_hugepages}"; }
+
+# hugetlbfs mounts: a test unmounts only what appeared during it.
+SAVED_HUGETLBFS=
+hugetlbfs_mounts() { awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts | sort; }
+hugetlbfs_save() { SAVED_HUGETLBFS=$(hugetlbfs_mounts); }
+hugetlbfs_put_back() {
+	local m
+	for m in $(hugetlbfs_mounts); do
+		grep -qxF "$m" <<<"$SAVED_HUGETLBFS" || umount "$m"
+	done
+}

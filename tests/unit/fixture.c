@@ -330,6 +330,112 @@ static bool advisor_scan_time(const struct kt_ctx *ctx)
 	       strstr(buf, "[scan-time]") != NULL;
 }
 
+static uint64_t fake_u64(const struct kt_ctx *ctx, const char *path, uint64_t dflt)
+{
+	char buf[64];
+
+	if (kt_read_attr(ctx, path, buf, sizeof(buf)) <= 0)
+		return dflt;
+	return strtoull(buf, NULL, 10);
+}
+
+static void fake_put(const struct kt_ctx *ctx, const char *path, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	__real_kt_write_attr(ctx, path, buf);
+}
+
+#define FAKE_NODE "sys/devices/system/node/node%d/hugepages/hugepages-%llukB"
+
+/* The global pool is the sum of the nodes' pools, as mm/hugetlb.c keeps it. */
+static void fake_hp_sum(const struct kt_ctx *ctx, unsigned long long kb)
+{
+	static const char *const files[] = { "nr_hugepages", "free_hugepages", "surplus_hugepages" };
+
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		uint64_t sum = 0;
+		char path[256];
+
+		for (int n = 0; n < 64; n++) {
+			snprintf(path, sizeof(path), FAKE_NODE "/%s", n, kb, files[f]);
+			sum += fake_u64(ctx, path, 0);
+		}
+		snprintf(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/%s", kb,
+			 files[f]);
+		fake_put(ctx, path, sum);
+	}
+}
+
+/* Raises the capacity of every pool of node (-1: all nodes) by the gain file's value. */
+static void fake_hp_gain(const struct kt_ctx *ctx, int node, const char *gain_file)
+{
+	static const unsigned long long sizes[] = { 2048, 1048576 };
+
+	for (int n = node < 0 ? 0 : node; n < (node < 0 ? 64 : node + 1); n++)
+		for (size_t s = 0; s < 2; s++) {
+			char dir[160], path[256];
+			uint64_t gain, cap;
+
+			snprintf(dir, sizeof(dir), FAKE_NODE, n, sizes[s]);
+			snprintf(path, sizeof(path), "%s/%s", dir, gain_file);
+			gain = fake_u64(ctx, path, 0);
+			snprintf(path, sizeof(path), "%s/fake_capacity", dir);
+			cap = fake_u64(ctx, path, UINT64_MAX);
+			if (gain && cap != UINT64_MAX)
+				fake_put(ctx, path, cap + gain);
+		}
+}
+
+/*
+ * mm/hugetlb.c's answer to nr_hugepages: as many pages as the node can give (fake_capacity,
+ * unlimited when absent), never fewer than those in use (the rest of a shrink becomes
+ * surplus), and no error for a shortfall. Compaction and dropped caches raise the capacity.
+ */
+static int fake_hugepages(const struct kt_ctx *ctx, const char *path, const char *value)
+{
+	unsigned long long kb;
+	char dir[160], p[256];
+	int node, len = 0;
+
+	if (strcmp(path, "proc/sys/vm/drop_caches") == 0) {
+		fake_hp_gain(ctx, -1, "fake_drop_gain");
+		return __real_kt_write_attr(ctx, path, value);
+	}
+	if (sscanf(path, "sys/devices/system/node/node%d/compact%n", &node, &len) == 1 &&
+	    path[len] == '\0') {
+		fake_hp_gain(ctx, node, "fake_compact_gain");
+		return __real_kt_write_attr(ctx, path, value);
+	}
+	if (sscanf(path, FAKE_NODE "/nr_hugepages%n", &node, &kb, &len) == 2 && path[len] == '\0') {
+		uint64_t want = strtoull(value, NULL, 10), nr, fr, in_use, cap, got;
+
+		snprintf(dir, sizeof(dir), FAKE_NODE, node, kb);
+		snprintf(p, sizeof(p), "%s/nr_hugepages", dir);
+		nr = fake_u64(ctx, p, 0);
+		snprintf(p, sizeof(p), "%s/free_hugepages", dir);
+		fr = fake_u64(ctx, p, 0);
+		in_use = nr > fr ? nr - fr : 0;
+		snprintf(p, sizeof(p), "%s/fake_capacity", dir);
+		cap = fake_u64(ctx, p, UINT64_MAX);
+		got = want < cap ? want : cap;
+		if (got > nr && nr > cap)
+			got = nr;
+		if (got < in_use)
+			got = in_use;
+		snprintf(p, sizeof(p), "%s/nr_hugepages", dir);
+		fake_put(ctx, p, got);
+		snprintf(p, sizeof(p), "%s/free_hugepages", dir);
+		fake_put(ctx, p, got - in_use);
+		snprintf(p, sizeof(p), "%s/surplus_hugepages", dir);
+		fake_put(ctx, p, want < in_use ? in_use - want : 0);
+		fake_hp_sum(ctx, kb);
+		return 0;
+	}
+	return 1;
+}
+
 int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value)
 {
 	const char *knob = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -340,6 +446,12 @@ int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char 
 			 knob, value);
 	if (fake_kernel.fail_at && fake_kernel.n == fake_kernel.fail_at)
 		return -EIO;
+	if (strstr(path, "hugepages") || strstr(path, "compact") || strstr(path, "drop_caches")) {
+		int r = fake_hugepages(ctx, path, value);
+
+		if (r <= 0)
+			return r;
+	}
 	if (!fake_kernel.rules || strncmp(path, "sys/kernel/mm/ksm/", 18) != 0)
 		return __real_kt_write_attr(ctx, path, value);
 
@@ -370,6 +482,57 @@ int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char 
 		return __real_kt_write_attr(ctx, path, to_scan ? "none [scan-time]" : "[none] scan-time");
 	}
 	return __real_kt_write_attr(ctx, path, value);
+}
+
+static void fake_put_file(const struct kt_ctx *ctx, const char *rel, const char *text)
+{
+	int fd;
+
+	kt_mkdir_p(ctx, "proc/self", 0755);
+	fd = kt_open_file(ctx, rel, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		fail_msg("cannot write %s below the fixture", rel);
+	close(fd);
+}
+
+/* A hugetlbfs mount is a line in the fixture's proc/self/mounts, and a recorded write. */
+int __wrap_kt_hugetlbfs_mount(const struct kt_ctx *ctx, uint64_t kb, const char *path)
+{
+	kt_cleanup_free char *text = NULL;
+	char line[512], *all;
+
+	if (fake_kernel.n < (int)(sizeof(fake_kernel.writes) / sizeof(fake_kernel.writes[0])))
+		snprintf(fake_kernel.writes[fake_kernel.n++], sizeof(fake_kernel.writes[0]),
+			 "mount=%s", path);
+	kt_read_file(ctx, "proc/self/mounts", &text, NULL);
+	snprintf(line, sizeof(line), "hugetlbfs /%s hugetlbfs rw,nosuid,nodev,relatime,pagesize=%lluK 0 0\n",
+		 path, (unsigned long long)kb);
+	if (asprintf(&all, "%s%s", text ? text : "", line) < 0)
+		return -ENOMEM;
+	fake_put_file(ctx, "proc/self/mounts", all);
+	free(all);
+	return 0;
+}
+
+int __wrap_kt_hugetlbfs_umount(const struct kt_ctx *ctx, const char *path)
+{
+	kt_cleanup_free char *text = NULL;
+	char needle[512], *at;
+
+	if (fake_kernel.n < (int)(sizeof(fake_kernel.writes) / sizeof(fake_kernel.writes[0])))
+		snprintf(fake_kernel.writes[fake_kernel.n++], sizeof(fake_kernel.writes[0]),
+			 "umount=%s", path);
+	if (fake_kernel.umount_busy)
+		return -EBUSY;
+	if (kt_read_file(ctx, "proc/self/mounts", &text, NULL) < 0)
+		return -EINVAL;
+	snprintf(needle, sizeof(needle), "hugetlbfs /%s ", path);
+	at = strstr(text, needle);
+	if (!at)
+		return -EINVAL;
+	memmove(at, at + strcspn(at, "\n") + 1, strlen(at + strcspn(at, "\n") + 1) + 1);
+	fake_put_file(ctx, "proc/self/mounts", text);
+	return 0;
 }
 
 static char host_ksm[4096];
@@ -405,6 +568,23 @@ static void snapshot_host(char *buf, size_t size)
 		}
 	}
 	closedir(d);
+	/* The host's hugepage pools, which no unit test may touch either. */
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const pools[] = {
+			"/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
+			"/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
+		};
+		char val[64] = "";
+		int fd = open(pools[i], O_RDONLY);
+
+		if (fd >= 0) {
+			ssize_t n = read(fd, val, sizeof(val) - 1);
+
+			val[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		len += (size_t)snprintf(buf + len, size - len, " %s=%s", pools[i], val);
+	}
 }
 
 /*

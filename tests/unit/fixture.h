@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ctx.h"
 
@@ -33,9 +34,14 @@ void fixture_clear_log(struct fixture *f);
  * enabled, answers as mm/ksm.c does: -EBUSY for merge_across_nodes/max_page_sharing while
  * pages are shared, -EINVAL for pages_to_scan under advisor_mode=scan-time, run=2 unmerges,
  * advisor_mode switches reset pages_to_scan. fail_at=N makes the Nth write fail with -EIO.
+ * Hugepage pools always behave as mm/hugetlb.c's: a node gives at most its fake_capacity
+ * pages, never drops pages in use, and the global pool is the nodes' sum; writes to a node's
+ * compact or to vm/drop_caches raise capacity by fake_compact_gain / fake_drop_gain.
  */
 struct fake_kernel {
 	bool rules;
+	/* hugetlbfs unmounts fail with -EBUSY, as when a guest maps the filesystem. */
+	bool umount_busy;
 	int fail_at;
 	int n;
 	char writes[64][128];
@@ -45,12 +51,14 @@ extern struct fake_kernel fake_kernel;
 int __real_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
 int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
 void fake_kernel_reset(bool rules);
+int __wrap_kt_hugetlbfs_mount(const struct kt_ctx *ctx, uint64_t kb, const char *path);
+int __wrap_kt_hugetlbfs_umount(const struct kt_ctx *ctx, const char *path);
 /* Index of the first recorded write "knob=value", or -1. */
 int fake_kernel_find(const char *write);
 
 /*
- * Group setup/teardown: fail the group if the host's real /sys/kernel/mm/ksm changed, or if
- * the library reached outside a fixture (below).
+ * Group setup/teardown: fail the group if the host's real KSM knobs or hugepage pools
+ * changed, or if the library reached outside a fixture (below).
  */
 int host_guard_setup(void **state);
 int host_guard_teardown(void **state);
