@@ -51,6 +51,8 @@ for p in profiles/*/; do
 	done
 done
 
+expect "/var/lib/kvmtune is the package's, mode 0700" \
+	grep -q '^drwx------ .* \./var/lib/kvmtune/$' <(dpkg-deb -c "$deb")
 depends=$(dpkg-deb -f "$deb" Depends)
 expect "Depends: tuned (>= 2.20)" grep -q 'tuned (>= 2.20)' <<<"$depends"
 expect "no upper bound on tuned" test -z "$(grep 'tuned (<<' <<<"$depends")"

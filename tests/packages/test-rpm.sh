@@ -46,7 +46,10 @@ check_rpm() {
 	expect_eq "$name: no file outside the package's places" \
 		"$(grep -v -e '^/usr/bin/kvmtune$' -e "^$sitelib/tuned/plugins/" -e "^$profiles/kvm-" \
 			-e '^/etc/tuned/kvm-.*-variables\.conf$' -e '^/usr/lib/systemd/system/tuned\.service\.d' \
-			-e '^/usr/share/\(man\|doc\|licenses\)/' -e '^/usr/lib/\.build-id' <<<"$files")" ""
+			-e '^/usr/share/\(man\|doc\|licenses\)/' -e '^/usr/lib/\.build-id' \
+			-e '^/var/lib/kvmtune$' <<<"$files")" ""
+	expect "$name: /var/lib/kvmtune is the package's, mode 0700" \
+		grep -qx 'drwx------ /var/lib/kvmtune' <(rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpm")
 	scripts=$(rpm -qp --scripts --triggers "$rpm")
 	expect_eq "$name: no scriptlet or trigger" "$scripts" ""
 	expect "$name: Requires tuned >= 2.20" grep -qx 'tuned >= 2.20' <(rpm -qpR "$rpm")
