@@ -31,6 +31,7 @@ expect_eq "lintian: no error or warning (overrides carry their reason)" \
 
 files=$(dpkg-deb -c "$deb" | awk '{ print $6 ($7 == "->" ? " -> " $8 : "") }' | sed 's|^\./|/|')
 for f in /usr/bin/kvmtune $PLUGINS/_kvmtune.abi3.so /usr/share/man/man1/kvmtune.1.gz \
+	/usr/share/man/man7/tuned-profiles-kvmtune.7.gz \
 	/usr/lib/systemd/system/tuned.service.d/kvmtune.conf; do
 	expect "$f" grep -qx "$f" <<<"$files"
 done

@@ -24,7 +24,9 @@ check_rpm() {
 		/usr/lib/systemd/system/tuned.service.d/kvmtune.conf; do
 		expect "$name: $f" grep -qx "$f" <<<"$files"
 	done
-	expect "$name: the man page" grep -q '^/usr/share/man/man1/kvmtune\.1' <<<"$files"
+	expect "$name: the man page of the command" grep -q '^/usr/share/man/man1/kvmtune\.1' <<<"$files"
+	expect "$name: the man page of the profiles" \
+		grep -q '^/usr/share/man/man7/tuned-profiles-kvmtune\.7' <<<"$files"
 	for f in plugins/*.py; do
 		f=$(basename "$f")
 		expect "$name: plugin $f" grep -qx "$sitelib/tuned/plugins/$f" <<<"$files"
