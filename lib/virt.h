@@ -17,3 +17,14 @@ int kt_virt_open(const char *uri, struct kt_virt **ret, char **ret_error);
 struct kt_virt *kt_virt_close(struct kt_virt *v);
 /* Memory currently given to the running domains, in bytes, and how many there are. */
 int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_domains);
+
+/*
+ * Calls fn with the XML (virDomainGetXMLDesc, inactive and active alike) of every domain
+ * libvirt knows; fn returns non-zero to stop, and that value is returned.
+ */
+typedef int (*kt_virt_domain_fn)(void *data, const char *name, const char *xml, int active);
+int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data);
+
+struct kt_mig_facts;
+/* libvirt's and the hypervisor's versions, the networks and the storage pools into f. */
+int kt_virt_mig_facts(struct kt_virt *v, struct kt_mig_facts *f);

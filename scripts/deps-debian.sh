@@ -7,8 +7,10 @@ set -euo pipefail
 BUILD=(gcc make pkg-config python3-dev libvirt-dev libnuma-dev libinih-dev libxml2-dev)
 RUNTIME=(tuned dbus)
 TEST=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy
-	libvirt-daemon-system qemu-system-x86 linux-image-cloud-amd64 busybox-static
-	dpkg-dev debhelper dh-python lintian rpm cpio ansible-core python3-apt)
+	libvirt-daemon-system qemu-system-x86 linux-image-cloud-amd64 busybox-static)
+TEST+=(python3-jsonschema python3-prometheus-client)
+# make deb, make rpm, lintian and the Ansible role (tests/packages, test-package.sh)
+TEST+=(dpkg-dev debhelper dh-python lintian rpm cpio ansible-core python3-apt)
 BENCH=()
 case ${1:-} in
 --bench) BENCH=(ksmtuned) ;;
