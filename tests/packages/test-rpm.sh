@@ -48,7 +48,7 @@ check_rpm() {
 	expect_eq "$name: no file outside the package's places" \
 		"$(grep -v -e '^/usr/bin/kvmtune$' -e "^$sitelib/tuned/plugins/" -e "^$profiles/kvm-" \
 			-e '^/etc/tuned/kvm-.*-variables\.conf$' -e '^/usr/lib/systemd/system/tuned\.service\.d' \
-			-e '^/usr/share/\(man\|doc\|licenses\)/' -e '^/usr/lib/\.build-id' \
+			-e '^/usr/share/\(man\|doc\|licenses\|kvmtune\)/' -e '^/usr/share/kvmtune$' -e '^/usr/lib/\.build-id' \
 			-e '^/var/lib/kvmtune$' <<<"$files")" ""
 	expect "$name: /var/lib/kvmtune is the package's, mode 0700" \
 		grep -qx 'drwx------ /var/lib/kvmtune' <(rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpm")
