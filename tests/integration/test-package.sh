@@ -33,7 +33,8 @@ SOURCE_INSTALL=
 PROFILES_DIR_EXISTED=
 
 # What make install leaves in the system's tuned and in /usr/local, whichever branch ran
-# it: plugins, the extension, their byte code, profiles that are directories, the command.
+# it: plugins, the extension, their byte code, profiles that are directories, the command
+# and its data.
 source_install_files() {
 	local f
 	for f in "$PLUGINS_DIR"/_kvmtune.abi3.so "$PLUGINS_DIR"/kvmtune_tuned.py \
@@ -41,7 +42,7 @@ source_install_files() {
 		"$PLUGINS_DIR"/__pycache__/plugin_kvm_*.* /usr/local/bin/kvmtune; do
 		[ -e "$f" ] && echo "$f"
 	done
-	for f in /usr/lib/tuned/kvm-* /usr/lib/tuned/profiles/kvm-*; do
+	for f in /usr/lib/tuned/kvm-* /usr/lib/tuned/profiles/kvm-* /usr/local/share/kvmtune; do
 		[ -d "$f" ] && [ ! -L "$f" ] && echo "$f"
 	done
 }
