@@ -168,6 +168,15 @@ uninstall:
 		rm -f $(DESTDIR)$(TUNED_PLUGINS_DIR)/$$f $(DESTDIR)$(TUNED_PLUGINS_DIR)/__pycache__/$${f%.py}.*; done
 	for p in $(PROFILES); do rm -rf $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p; done
 
+# Distribution packages, in build/packages/ (packaging/README.md): a .deb with
+# dpkg-buildpackage, an .rpm with rpmbuild -bb. Both build from a copy of the tree.
+.PHONY: deb rpm
+deb:
+	packaging/build-deb.sh $(B)/packages
+
+rpm:
+	packaging/build-rpm.sh $(B)/packages
+
 clean:
 	rm -rf $(B)
 

@@ -30,21 +30,8 @@ upstream=${version%-*}
 work=$(mktemp -d /tmp/kvmtune-deb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 tree=$work/kvmtune-$upstream
-mkdir -p "$tree"
 
-# Tracked and untracked files minus what .gitignore excludes (build/, __pycache__):
-# the working tree as it is, without build products. Outside a git checkout, copy
-# everything except the usual junk.
-if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	(cd "$src" && git ls-files -z --cached --others --exclude-standard |
-		while IFS= read -r -d '' f; do
-			# Files deleted in the working tree are still listed as cached.
-			if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-		done | tar --null -T - -cf -) | tar -C "$tree" -xf -
-else
-	tar -C "$src" --exclude=./.git --exclude=./build --exclude=./debian \
-		--exclude=__pycache__ --exclude='*.pyc' -cf - . | tar -C "$tree" -xf -
-fi
+"$src/packaging/copy-tree.sh" "$src" "$tree"
 rm -rf "$tree/debian"
 
 build=(-b)

@@ -23,6 +23,8 @@ RUNTIME=(tuned dbus libvirt0 libinih1)
 TEST=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy util-linux)
 # kvmtune check's JSON schemas and Prometheus metrics, read back by the real parsers.
 TEST+=(python3-jsonschema python3-prometheus-client)
+# make deb, make rpm, lintian and the Ansible role (tests/packages, test-package.sh)
+TEST+=(dpkg-dev debhelper dh-python lintian rpm cpio ansible-core python3-apt)
 # Real guests under libvirtd (tests/guests/): their kernel is downloaded, not installed.
 GUESTS=(libvirt-daemon-system qemu-system-x86 busybox-static)
 BENCH=(ksmtuned)
