@@ -14,3 +14,5 @@ int kt_cmd_ksm(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_ksm_help(void);
 int kt_cmd_restore(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_restore_help(void);
+int kt_cmd_pin(struct kt_ctx *ctx, int argc, char **argv);
+void kt_cmd_pin_help(void);

@@ -8,6 +8,7 @@
 
 static const struct kt_command commands[] = {
 	{ "ksm", "KSM state and tuning", kt_cmd_ksm, kt_cmd_ksm_help },
+	{ "pin", "vCPU, emulator and iothread pinning of the guests", kt_cmd_pin, kt_cmd_pin_help },
 	{ "restore", "put back what a killed tuned left applied", kt_cmd_restore,
 	  kt_cmd_restore_help },
 };
