@@ -9,6 +9,7 @@
 #include "journal.h"
 #include "lock.h"
 #include "pin-tuning.h"
+#include "virt-events.h"
 #include "virt-pin.h"
 
 void kt_cmd_pin_help(void)
@@ -413,6 +414,59 @@ out:
 	return r < 0 ? 1 : 0;
 }
 
+static int pin_watch(struct kt_ctx *ctx, int argc, char **argv)
+{
+	struct kt_kvlist opts = KT_KVLIST_INIT;
+	struct kt_virt_events *events = NULL;
+	struct kt_pin_tuning *t = NULL;
+	struct kt_virt *v = NULL;
+	sigset_t stop_signals;
+	int first = 1, sub = -1, sig = 0, r;
+	bool keep = false;
+
+	if (argc > 1 && strcmp(argv[1], "--keep") == 0) {
+		keep = true;
+		first = 2;
+	}
+	r = parse_pairs(argc, argv, first, &opts);
+	if (r == 0 && kt_pin_tuning_new(ctx, KT_PIN_CMD_JOURNAL, "kvmtune pin watch", &opts, &t) < 0)
+		r = 1;
+	kt_kvlist_clear(&opts);
+	if (r != 0)
+		return r;
+	/* SIGINT/SIGTERM end the watch through sigwait, so the exit path restores. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	/* The same loop tuned's kvm_pin runs, in the foreground. */
+	if (kt_virt_events_new(ctx, kt_pin_tuning_options(t)->libvirt_uri, &events) < 0)
+		r = 1;
+	if (r == 0) {
+		sub = kt_virt_events_subscribe(events, kt_pin_tuning_on_event, t);
+		if (sub < 0 || kt_virt_events_start(events) < 0)
+			r = 1;
+	}
+	if (r == 0) {
+		printf("pinning each guest as it starts; SIGINT or SIGTERM stops%s\n",
+		       keep ? " and keeps the pinning" : " and puts the originals back");
+		fflush(stdout);
+		sigwait(&stop_signals, &sig);
+	}
+	if (sub >= 0)
+		kt_virt_events_unsubscribe(events, sub);
+	if (events && kt_virt_events_connection(events, &v) < 0)
+		v = NULL;
+	if (kt_pin_tuning_unapply(t, v, !keep) < 0)
+		r = 1;
+	/* --keep: the pinning stays by request, so there is nothing left to restore. */
+	if (keep)
+		kt_journal_remove(ctx, KT_PIN_CMD_JOURNAL);
+	kt_virt_close(v);
+	kt_virt_events_free(events);
+	return r;
+}
+
 int kt_cmd_pin(struct kt_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -427,6 +481,8 @@ int kt_cmd_pin(struct kt_ctx *ctx, int argc, char **argv)
 		return pin_restore(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return pin_show(ctx, argc - 1, argv + 1);
+	if (strcmp(argv[1], "watch") == 0)
+		return pin_watch(ctx, argc - 1, argv + 1);
 	fprintf(stderr, "kvmtune: error: unknown pin subcommand '%s': expected plan, apply, "
 			"restore, show or watch\n",
 		argv[1]);

@@ -501,6 +501,38 @@ void kt_pin_tuning_stopped(struct kt_pin_tuning *t, const char *uuid)
 	pthread_mutex_unlock(&t->lock);
 }
 
+void kt_pin_tuning_on_event(void *data, struct kt_virt *v, enum kt_virt_event ev,
+			    const char *uuid)
+{
+	struct kt_pin_tuning *t = data;
+
+	switch (ev) {
+	case KT_VIRT_CONNECTED:
+		kt_pin_tuning_sync(t, v);
+		break;
+	case KT_VIRT_STARTED:
+		kt_pin_tuning_started(t, v, uuid);
+		break;
+	case KT_VIRT_STOPPED:
+		kt_pin_tuning_stopped(t, uuid);
+		break;
+	case KT_VIRT_DISCONNECTED:
+	default:
+		break;
+	}
+}
+
+unsigned kt_pin_tuning_pinned(struct kt_pin_tuning *t)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->n; i++)
+		n += t->doms[i].pinned;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 void kt_pin_tuning_each(struct kt_pin_tuning *t, kt_pin_view_fn fn, void *data)
 {
 	pthread_mutex_lock(&t->lock);

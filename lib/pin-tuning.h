@@ -5,6 +5,7 @@
 
 #include "kvlist.h"
 #include "pin-domain.h"
+#include "virt-events.h"
 #include "virt.h"
 
 /*
@@ -40,6 +41,15 @@ void kt_pin_tuning_stopped(struct kt_pin_tuning *t, const char *uuid);
  * t, whatever fails. Accepts NULL.
  */
 int kt_pin_tuning_unapply(struct kt_pin_tuning *t, struct kt_virt *v, bool restore);
+
+/*
+ * A kt_virt_events subscriber (data is the tuning): every domain checked on (re)connect,
+ * each started domain pinned, each stopped one forgotten.
+ */
+void kt_pin_tuning_on_event(void *data, struct kt_virt *v, enum kt_virt_event ev,
+			    const char *uuid);
+/* How many domains are pinned now. */
+unsigned kt_pin_tuning_pinned(struct kt_pin_tuning *t);
 
 /* What kt_pin_tuning_each reports per domain: its placement, or why it has none. */
 struct kt_pin_domain_view {
