@@ -244,6 +244,19 @@ static void refuse(struct kt_pin_tuning *t, struct pin_dom *d, const char *why)
 	snprintf(d->error, sizeof(d->error), "%s", why);
 }
 
+/* Whether the predecessor's journal speaks of this run of the domain (not an earlier one). */
+static bool inherited_run(struct kt_pin_tuning *t, const struct pin_dom *d)
+{
+	char key[128], id[16];
+	const char *want;
+
+	if (key_of(key, sizeof(key), d->uuid, "id") < 0)
+		return false;
+	want = kt_kvlist_get(&t->inherited, key);
+	snprintf(id, sizeof(id), "%d", d->id);
+	return want && strcmp(want, id) == 0;
+}
+
 /* Saves the originals (journal first), then pins; anything failing puts them back. */
 static int pin_one(struct kt_pin_tuning *t, struct kt_virt *v, struct pin_dom *d,
 		   const struct kt_pin_placement *pl)
@@ -265,10 +278,12 @@ static int pin_one(struct kt_pin_tuning *t, struct kt_virt *v, struct pin_dom *d
 			skipped);
 	/* What this domain had before anyone pinned it: the saved values of this tuning or of
 	 * a killed predecessor, over what it has now. */
-	if (d->pinned)
-		before = d->saved, d->saved = (struct kt_kvlist)KT_KVLIST_INIT;
-	else
+	if (d->pinned) {
+		before = d->saved;
+		d->saved = (struct kt_kvlist)KT_KVLIST_INIT;
+	} else if (inherited_run(t, d)) {
 		entries_of(&t->inherited, d->uuid, &before);
+	}
 	for (size_t i = 0; i < before.n; i++)
 		kt_kvlist_set(&saved, before.items[i].key, before.items[i].value);
 	kt_kvlist_clear(&before);

@@ -41,6 +41,7 @@ struct kt_virt_events {
 	struct kt_virt v;
 	int lifecycle_id;
 	bool lost;
+	bool reconnecting;
 	int timer;
 	unsigned backoff_ms;
 	struct timespec next_try;
@@ -181,8 +182,9 @@ static void try_connect(struct kt_virt_events *e)
 	e->v.conn = conn;
 	pthread_mutex_unlock(&e->lock);
 	if (e->v.conn) {
-		if (e->backoff_ms > BACKOFF_MIN_MS)
-			kt_info(e->ctx, "connected to %s again", e->uri);
+		if (e->reconnecting)
+			kt_info(e->ctx, "connected to %s again: checking every domain", e->uri);
+		e->reconnecting = false;
 		e->backoff_ms = 0;
 		e->lost = false;
 		e->n_queued = 0;
@@ -227,6 +229,7 @@ static void step(void *data)
 		e->n_queued = 0;
 		e->overflow = false;
 		notify_all(e, KT_VIRT_DISCONNECTED, NULL);
+		e->reconnecting = true;
 		e->backoff_ms = BACKOFF_MIN_MS / 2;
 		now_plus(&e->next_try, BACKOFF_MIN_MS / 2);
 		return;
