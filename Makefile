@@ -46,7 +46,7 @@ TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(geta
 PLUGINS := $(wildcard plugins/*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
-.PHONY: all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
+.PHONY: bench all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
 	fuzz lint install uninstall clean
 
 all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
@@ -69,6 +69,13 @@ $(EXT): $(EXT_SRC) $(EXT_SYM) $(B)/libkvmtune.a $(wildcard lib/*.h plugins/_kvmt
 $(EXT_ASAN): $(EXT_SRC) $(EXT_SYM) $(LIB_SRC) $(wildcard lib/*.h plugins/_kvmtune/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(EXT_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_SRC) $(LIB_SRC) $(LDFLAGS) $(LIBS)
+
+# bench/pin's measuring half, on the library.
+bench: $(B)/bench/pin-bench
+
+$(B)/bench/pin-bench: bench/pin-bench.c $(B)/libkvmtune.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/fixture.c tests/unit/fixture.h $(B)/libkvmtune.a
 	@mkdir -p $(dir $@)
