@@ -14,6 +14,8 @@ struct pin_dom {
 	char uuid[KT_VIRT_UUID_LEN];
 	char name[KT_PIN_NAME_MAX];
 	int id;
+	/* persist=config writes only definitions there are: a transient domain has none. */
+	bool persistent;
 	struct kt_pin_request req;
 	/* Heap: a placement is a few KiB. */
 	struct kt_pin_placement *pl;
@@ -293,15 +295,16 @@ static int pin_one(struct kt_pin_tuning *t, struct kt_virt *v, struct pin_dom *d
 	/* On disk before anything changes: a tuned killed now still restores these. */
 	r = journal_write(t);
 	if (r == 0)
-		r = kt_virt_pin_set(v, d->uuid, &d->req, pl, &d->saved, t->o.cfg.persist_config,
-				    &err);
+		r = kt_virt_pin_set(v, d->uuid, &d->req, pl, &d->saved,
+				    t->o.cfg.persist_config && d->persistent, &err);
 	if (r < 0) {
 		char *rerr = NULL;
 
 		snprintf(text, sizeof(text), "cannot pin: %s; put back as it was",
 			 err ? err : strerror(-r));
 		free(err);
-		if (kt_virt_pin_restore(v, d->uuid, &d->saved, t->o.cfg.persist_config, &rerr) < 0)
+		if (kt_virt_pin_restore(v, d->uuid, &d->saved,
+					t->o.cfg.persist_config && d->persistent, &rerr) < 0)
 			kt_err(t->ctx, "domain %s: cannot put its pinning back: %s", d->name,
 			       rerr ? rerr : "unknown error");
 		free(rerr);
@@ -310,6 +313,12 @@ static int pin_one(struct kt_pin_tuning *t, struct kt_virt *v, struct pin_dom *d
 		journal_write(t);
 		refuse(t, d, text);
 		return r;
+	}
+	if (err) {
+		kt_warn(t->ctx, "domain %s: its memory stays where it is (%s), ignoring", d->name,
+			err);
+		free(err);
+		err = NULL;
 	}
 	if (!d->pl)
 		d->pl = malloc(sizeof(*d->pl));
@@ -390,6 +399,7 @@ static int add_domain(struct kt_pin_tuning *t, const struct kt_virt_domain *vd)
 	snprintf(d->uuid, sizeof(d->uuid), "%s", vd->uuid);
 	snprintf(d->name, sizeof(d->name), "%s", vd->name);
 	d->id = vd->id;
+	d->persistent = vd->persistent;
 	/* Bad metadata is logged by the parser, once: the domain is left as it is. */
 	r = kt_pin_request_from_xml(t->ctx, &t->o, vd->xml, strlen(vd->xml), &d->req);
 	d->valid = r == 0;

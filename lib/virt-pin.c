@@ -550,6 +550,20 @@ static int apply_items(struct kt_virt *v, const char *uuid, const struct kt_pin_
 				virResetLastError();
 				e = set_item(dom, ncpus, key, value, VIR_DOMAIN_AFFECT_CURRENT);
 			}
+			/*
+			 * Moving memory is worth having, not worth leaving a guest unpinned for:
+			 * the pinning stands, and the message says why the memory did not move.
+			 */
+			if (e < 0 && pl && strcmp(key, "numa_nodeset") == 0) {
+				char *msg = NULL;
+
+				kt_virt_last_error(&msg);
+				if (ret_error && !*ret_error &&
+				    asprintf(ret_error, "%s: %s", key, msg ? msg : "failed") < 0)
+					*ret_error = NULL;
+				free(msg);
+				continue;
+			}
 			if (e < 0) {
 				char *msg = NULL;
 				int le = kt_virt_last_error(&msg);
