@@ -377,7 +377,7 @@ static int pin_show(struct kt_ctx *ctx, int argc, char **argv)
 				if (first)
 					printf("  pkg %-2d core %-3d", t->cpus[s].package, t->cpus[s].core);
 				else
-					printf("  %-16s", "");
+					printf("  %-15s", "");
 				first = false;
 				printf(" +- cpu %-4u %s  %s\n", s,
 				       kt_cpuset_has(&t->isolated, s) ? "I" : "H",
