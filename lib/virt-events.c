@@ -80,7 +80,9 @@ static void close_cb(virConnectPtr conn, int reason, void *data)
 
 	(void)conn;
 	(void)reason;
-	e->lost = true;
+	/* Another thread's call may be the one that finds the connection closed: wake the loop. */
+	__atomic_store_n(&e->lost, true, __ATOMIC_SEQ_CST);
+	virEventUpdateTimeout(e->timer, 0);
 }
 
 static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *data)
@@ -158,6 +160,8 @@ static void try_connect(struct kt_virt_events *e)
 	virConnectPtr conn;
 	char *err = NULL;
 
+	/* Cleared before the close callback can be registered, so that no close is missed. */
+	__atomic_store_n(&e->lost, false, __ATOMIC_SEQ_CST);
 	conn = virConnectOpen(e->uri);
 	if (conn) {
 		e->lifecycle_id = virConnectDomainEventRegisterAny(
@@ -186,7 +190,6 @@ static void try_connect(struct kt_virt_events *e)
 			kt_info(e->ctx, "connected to %s again: checking every domain", e->uri);
 		e->reconnecting = false;
 		e->backoff_ms = 0;
-		e->lost = false;
 		e->n_queued = 0;
 		notify_all(e, KT_VIRT_CONNECTED, NULL);
 		pthread_mutex_lock(&e->lock);
@@ -221,7 +224,7 @@ static void step(void *data)
 		return;
 	if (virEventRunDefaultImpl() < 0)
 		virResetLastError();
-	if (e->v.conn && e->lost) {
+	if (e->v.conn && __atomic_load_n(&e->lost, __ATOMIC_SEQ_CST)) {
 		kt_warn(e->ctx, "the connection to %s is lost (libvirtd stopped or restarted): "
 				"reconnecting",
 			e->uri);
