@@ -572,6 +572,18 @@ void kt_pin_tuning_each(struct kt_pin_tuning *t, kt_pin_view_fn fn, void *data)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Whether a journal names any domain: one that names none needs no libvirt to undo. */
+static bool names_domains(const struct kt_kvlist *kv)
+{
+	for (size_t i = 0; i < kv->n; i++) {
+		const char *dot = strchr(kv->items[i].key, '.');
+
+		if (dot && strcmp(dot, ".id") == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Puts back every domain of a journal's list that still runs as the run it names. */
 static int restore_list(const struct kt_ctx *ctx, struct kt_virt *v, const struct kt_kvlist *kv)
 {
@@ -657,9 +669,9 @@ int kt_pin_tuning_unapply(struct kt_pin_tuning *t, struct kt_virt *v, bool resto
 		r = journal_write(t);
 		if (r == 0)
 			r = kt_journal_read(t->ctx, t->journal, &kv);
-		if (r == 0 && !v)
+		if (r == 0 && !v && names_domains(&kv))
 			r = connect_for(t->ctx, t->o.libvirt_uri, &own);
-		if (r == 0)
+		if (r == 0 && names_domains(&kv))
 			r = restore_list(t->ctx, v ? v : own, &kv);
 		kt_kvlist_clear(&kv);
 		if (r == 0)
@@ -783,11 +795,11 @@ int kt_pin_restore_journal(const struct kt_ctx *ctx, const char *journal, const 
 	if (r < 0)
 		return r;
 	r = kt_lock_take(ctx, KT_PIN_LOCK, holder, journal, &fd);
-	if (r == 0)
+	if (r == 0 && names_domains(&kv))
 		r = connect_for(ctx, kt_kvlist_get(&kv, "uri") ? kt_kvlist_get(&kv, "uri")
 							       : "qemu:///system",
 				&v);
-	if (r == 0)
+	if (r == 0 && v)
 		r = restore_list(ctx, v, &kv);
 	if (r == 0) {
 		kt_journal_remove(ctx, journal);
