@@ -547,6 +547,47 @@ void kt_pin_tuning_on_event(void *data, struct kt_virt *v, enum kt_virt_event ev
 	}
 }
 
+int kt_pin_tuning_verify(struct kt_pin_tuning *t, struct kt_virt *v, kt_pin_verify_fn fn,
+			 void *data)
+{
+	struct kt_cpuset *live = calloc(KT_PIN_VCPU_MAX, sizeof(*live));
+	int differ = 0;
+
+	if (!live)
+		return -ENOMEM;
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pin_dom *d = &t->doms[i];
+		struct kt_cpuset emu, want;
+		char what[160], w[512], c[512];
+		unsigned n = 0;
+
+		if (!d->pinned || kt_virt_pin_read(v, d->uuid, live, d->pl->vcpus, &n, &emu, NULL) < 0)
+			continue;
+		for (unsigned k = 0; k < n; k++) {
+			if (d->pl->policy == KT_PIN_SHARED) {
+				want = d->pl->shared;
+			} else {
+				kt_cpuset_clear(&want);
+				kt_cpuset_add(&want, d->pl->vcpu_cpu[k]);
+			}
+			kt_cpulist_format(&want, w, sizeof(w));
+			kt_cpulist_format(&live[k], c, sizeof(c));
+			snprintf(what, sizeof(what), "%s.vcpu%u", d->name, k);
+			differ += strcmp(w, c) != 0;
+			fn(data, what, w, c, strcmp(w, c) == 0);
+		}
+		kt_cpulist_format(&d->pl->emulator_cpus, w, sizeof(w));
+		kt_cpulist_format(&emu, c, sizeof(c));
+		snprintf(what, sizeof(what), "%s.emulator", d->name);
+		differ += strcmp(w, c) != 0;
+		fn(data, what, w, c, strcmp(w, c) == 0);
+	}
+	pthread_mutex_unlock(&t->lock);
+	free(live);
+	return differ;
+}
+
 unsigned kt_pin_tuning_pinned(struct kt_pin_tuning *t)
 {
 	unsigned n = 0;

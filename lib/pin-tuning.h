@@ -48,6 +48,15 @@ int kt_pin_tuning_unapply(struct kt_pin_tuning *t, struct kt_virt *v, bool resto
  */
 void kt_pin_tuning_on_event(void *data, struct kt_virt *v, enum kt_virt_event ev,
 			    const char *uuid);
+/*
+ * Compares each pinned domain's live vCPU and emulator affinity with its placement: fn gets
+ * "<domain>.vcpu<N>" (or ".emulator"), the wanted and the current CPU list. Returns how
+ * many differ, or -errno.
+ */
+typedef void (*kt_pin_verify_fn)(void *data, const char *what, const char *want,
+				 const char *current, bool ok);
+int kt_pin_tuning_verify(struct kt_pin_tuning *t, struct kt_virt *v, kt_pin_verify_fn fn,
+			 void *data);
 /* How many domains are pinned now. */
 unsigned kt_pin_tuning_pinned(struct kt_pin_tuning *t);
 

@@ -73,10 +73,15 @@ class KvmPinPlugin(base.Plugin):
                                                                 kt.reason(e)))
 
     def _instance_verify_static(self, instance, ignore_missing, devices):
-        # Guests come and go: what is verifiable is that the instance is serving them.
-        ok = instance._kt_tuning is not None
-        if not ok:
+        # Guests come and go: what is verified is each pinned guest's live affinity.
+        if instance._kt_tuning is None:
             kt.log.error("%s: not applied" % kt.prefix(PLUGIN, instance))
+            return False
+        ok = True
+        for name, wanted, current, good in instance._kt_tuning.verify():
+            if not kt.log_verification(self, "%s.%s" % (instance.name, name), wanted, current,
+                                       good):
+                ok = False
         return ok
 
     def _instance_unapply_static(self, instance, *args, **kwargs):

@@ -448,6 +448,15 @@ static PyObject *Tuning_stats(PyObject *op, PyObject *Py_UNUSED(args))
 	return self->ops->stats(self->impl);
 }
 
+static PyObject *Tuning_verify(PyObject *op, PyObject *Py_UNUSED(args))
+{
+	kt_py_tuning *self = (kt_py_tuning *)op;
+
+	if (!self->impl || !self->ops->verify)
+		return PyList_New(0);
+	return self->ops->verify(self->impl);
+}
+
 static int Tuning_traverse(PyObject *op, visitproc visit, void *arg)
 {
 	Py_VISIT((PyObject *)((kt_py_tuning *)op)->owner);
@@ -481,6 +490,8 @@ static PyMethodDef Tuning_methods[] = {
 	  "unapply(restore=True): stop its loop, put the originals back (or leave them to the "
 	  "journal), release the lock" },
 	{ "stats", Tuning_stats, METH_NOARGS, "stats() -> dict of what it is doing" },
+	{ "verify", Tuning_verify, METH_NOARGS,
+	  "verify() -> [(name, wanted, current, ok)] of what it keeps up now" },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -40,6 +40,8 @@ struct kt_py_tuning_ops {
 	int (*unapply)(void *impl, bool restore);
 	/* A dict of what it is doing, with the GIL held; NULL for no stats. */
 	PyObject *(*stats)(void *impl);
+	/* [(name, wanted, current, ok)] of what it keeps up now, with the GIL held; optional. */
+	PyObject *(*verify)(void *impl);
 };
 
 /* Context methods return NULL with an exception set unless the context is initialised. */

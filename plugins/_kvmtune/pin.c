@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Pinning: Context.pin_apply/restore/plan for plugin_kvm_pin, on the shared event loop. */
+#include <stdio.h>
 #include <string.h>
 
 #include "journal.h"
@@ -40,9 +41,71 @@ static PyObject *pin_stats(void *impl)
 			     p->events ? kt_virt_events_subscribers(p->events) : 0);
 }
 
+struct verified {
+	char what[160];
+	char want[128];
+	char current[128];
+	bool ok;
+};
+
+struct verify_acc {
+	struct verified *items;
+	size_t n, cap;
+};
+
+static void verify_cb(void *data, const char *what, const char *want, const char *current,
+		      bool ok)
+{
+	struct verify_acc *acc = data;
+	struct verified *v;
+
+	if (acc->n == acc->cap) {
+		size_t cap = acc->cap ? acc->cap * 2 : 16;
+		struct verified *items = realloc(acc->items, cap * sizeof(*items));
+
+		if (!items)
+			return;
+		acc->items = items;
+		acc->cap = cap;
+	}
+	v = &acc->items[acc->n++];
+	snprintf(v->what, sizeof(v->what), "%s", what);
+	snprintf(v->want, sizeof(v->want), "%s", want);
+	snprintf(v->current, sizeof(v->current), "%s", current);
+	v->ok = ok;
+}
+
+static PyObject *pin_verify(void *impl)
+{
+	struct py_pin *p = impl;
+	struct verify_acc acc = { NULL, 0, 0 };
+	struct kt_virt *v = NULL;
+	PyObject *list;
+
+	/* libvirt is asked without the GIL: the loop's thread may want it meanwhile. */
+	Py_BEGIN_ALLOW_THREADS
+	if (p->events && kt_virt_events_connection(p->events, &v) == 0) {
+		kt_pin_tuning_verify(p->tuning, v, verify_cb, &acc);
+		kt_virt_close(v);
+	}
+	Py_END_ALLOW_THREADS
+	list = PyList_New(0);
+	for (size_t i = 0; list && i < acc.n; i++) {
+		PyObject *t = Py_BuildValue("(sssO)", acc.items[i].what, acc.items[i].want,
+					    acc.items[i].current, acc.items[i].ok ? Py_True : Py_False);
+
+		if (!t || PyList_Append(list, t) < 0)
+			Py_CLEAR(list);
+		Py_XDECREF(t);
+	}
+	free(acc.items);
+	return list;
+}
+
 static const struct kt_py_tuning_ops pin_ops = {
 	.unapply = pin_unapply,
 	.stats = pin_stats,
+	.verify = pin_verify,
 };
 
 PyObject *kt_py_pin_apply(PyObject *op, PyObject *args)

@@ -93,6 +93,7 @@ expect_eq "dedicated guest: emulator on CPU 0 (libvirt)" "$(emulatorpin $PREFIX-
 expect_eq "dedicated guest: vCPU thread Cpus_allowed_list" "$(threads_allowed $PREFIX-1 vcpu)" 1
 expect_eq "dedicated guest: other threads' Cpus_allowed_list" "$(threads_allowed $PREFIX-1 other)" 0
 expect "the journal holds the originals" test -s $JOURNAL
+expect "tuned-adm verify" tuned-adm verify
 
 # 2. A second dedicated guest cannot fit: one message, left as it is, the first unchanged.
 start_guest 2 dedicated

@@ -58,6 +58,7 @@ def main():
         obs["tasks_added"] = len(os.listdir("/proc/self/task")) - obs["tasks_before"]
         obs["journal"] = os.path.exists(JOURNAL)
         obs["verify"] = plugin.instance_verify_tuning(inst, False)
+        obs["verified"] = inst._kt_tuning.verify()
         # A second instance wants the same lock: refused in one line, the first serves on.
         other = make_instance(plugin, "pin2", good)
         plugin.instance_apply_tuning(other)

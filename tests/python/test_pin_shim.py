@@ -48,6 +48,10 @@ class PinShimTest(unittest.TestCase):
         self.assertEqual(obs["tasks_added"], 1)
         self.assertTrue(obs["journal"])
         self.assertTrue(obs["verify"])
+        self.assertEqual(obs["verified"], [["test.vcpu0", "2", "2", True],
+                                           ["test.vcpu1", "3", "3", True],
+                                           ["test.emulator", "0-1", "0-1", True]])
+        self.assertIn("verify: passed: 'pin.test.vcpu0' = '2'", [m for _, m in obs["log"]])
         self.assertFalse(obs["second_applied"])
         self.assertTrue(obs["first_still"])
         self.assertTrue(obs["reapplied"])
