@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,14 +60,338 @@ const char *kt_virt_event_name(enum kt_virt_event ev)
 	return ev >= 0 && ev < KT_VIRT_EVENT_MAX ? event_names[ev] : "invalid";
 }
 
+static void now_plus(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static long ms_until(const struct timespec *ts)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (ts->tv_sec - now.tv_sec) * 1000L + (ts->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/*
+ * libvirt's own default event loop (virEventRegisterDefaultImpl) is GLib's on the global
+ * default main context since libvirt 6.x: in tuned, whose D-Bus controller runs a GLib main
+ * loop on that very context for as long as it lives, our thread could never own it and
+ * would wait forever. So kvmtune registers an event implementation of its own, a poll(2)
+ * loop that only its thread runs (virEventRegisterImpl). libvirt's event implementation is
+ * process-wide by design: this is the one piece of process-wide state in the library.
+ */
+struct ev_handle {
+	int watch;
+	int fd;
+	int events;
+	virEventHandleCallback cb;
+	void *opaque;
+	virFreeCallback ff;
+	bool deleted;
+};
+
+struct ev_timeout {
+	int timer;
+	int frequency;
+	struct timespec expires;
+	virEventTimeoutCallback cb;
+	void *opaque;
+	virFreeCallback ff;
+	bool deleted;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct ev_handle *handles;
+	size_t n_handles, cap_handles;
+	struct ev_timeout *timeouts;
+	size_t n_timeouts, cap_timeouts;
+	int next_id;
+	int wake[2];
+} loop = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0, 0, { -1, -1 } };
+
+static void loop_wake(void)
+{
+	char c = 0;
+
+	if (loop.wake[1] >= 0 && write(loop.wake[1], &c, 1) < 0) {
+		/* Full pipe: the loop wakes anyway. */
+	}
+}
+
+static short to_poll(int events)
+{
+	return (short)(((events & VIR_EVENT_HANDLE_READABLE) ? POLLIN : 0) |
+		       ((events & VIR_EVENT_HANDLE_WRITABLE) ? POLLOUT : 0));
+}
+
+static int from_poll(short revents)
+{
+	return ((revents & POLLIN) ? VIR_EVENT_HANDLE_READABLE : 0) |
+	       ((revents & POLLOUT) ? VIR_EVENT_HANDLE_WRITABLE : 0) |
+	       ((revents & POLLERR) ? VIR_EVENT_HANDLE_ERROR : 0) |
+	       ((revents & (POLLHUP | POLLNVAL)) ? VIR_EVENT_HANDLE_HANGUP : 0);
+}
+
+static void set_expiry(struct ev_timeout *t)
+{
+	if (t->frequency >= 0)
+		now_plus(&t->expires, (unsigned)t->frequency);
+}
+
+static int add_handle(int fd, int events, virEventHandleCallback cb, void *opaque,
+		      virFreeCallback ff)
+{
+	int watch = -1;
+
+	pthread_mutex_lock(&loop.lock);
+	if (loop.n_handles == loop.cap_handles) {
+		size_t cap = loop.cap_handles ? loop.cap_handles * 2 : 8;
+		struct ev_handle *h = realloc(loop.handles, cap * sizeof(*h));
+
+		if (h) {
+			loop.handles = h;
+			loop.cap_handles = cap;
+		}
+	}
+	if (loop.n_handles < loop.cap_handles) {
+		watch = ++loop.next_id;
+		loop.handles[loop.n_handles++] =
+			(struct ev_handle){ watch, fd, events, cb, opaque, ff, false };
+	}
+	pthread_mutex_unlock(&loop.lock);
+	loop_wake();
+	return watch;
+}
+
+static void update_handle(int watch, int events)
+{
+	pthread_mutex_lock(&loop.lock);
+	for (size_t i = 0; i < loop.n_handles; i++)
+		if (loop.handles[i].watch == watch && !loop.handles[i].deleted)
+			loop.handles[i].events = events;
+	pthread_mutex_unlock(&loop.lock);
+	loop_wake();
+}
+
+static int remove_handle(int watch)
+{
+	int r = -1;
+
+	/* Freed by the loop after its dispatch: a callback may be running right now. */
+	pthread_mutex_lock(&loop.lock);
+	for (size_t i = 0; i < loop.n_handles; i++)
+		if (loop.handles[i].watch == watch && !loop.handles[i].deleted) {
+			loop.handles[i].deleted = true;
+			r = 0;
+		}
+	pthread_mutex_unlock(&loop.lock);
+	loop_wake();
+	return r;
+}
+
+static int add_timeout(int frequency, virEventTimeoutCallback cb, void *opaque, virFreeCallback ff)
+{
+	int timer = -1;
+
+	pthread_mutex_lock(&loop.lock);
+	if (loop.n_timeouts == loop.cap_timeouts) {
+		size_t cap = loop.cap_timeouts ? loop.cap_timeouts * 2 : 8;
+		struct ev_timeout *t = realloc(loop.timeouts, cap * sizeof(*t));
+
+		if (t) {
+			loop.timeouts = t;
+			loop.cap_timeouts = cap;
+		}
+	}
+	if (loop.n_timeouts < loop.cap_timeouts) {
+		struct ev_timeout *t = &loop.timeouts[loop.n_timeouts++];
+
+		timer = ++loop.next_id;
+		*t = (struct ev_timeout){ timer, frequency, { 0, 0 }, cb, opaque, ff, false };
+		set_expiry(t);
+	}
+	pthread_mutex_unlock(&loop.lock);
+	loop_wake();
+	return timer;
+}
+
+static void update_timeout(int timer, int frequency)
+{
+	pthread_mutex_lock(&loop.lock);
+	for (size_t i = 0; i < loop.n_timeouts; i++)
+		if (loop.timeouts[i].timer == timer && !loop.timeouts[i].deleted) {
+			loop.timeouts[i].frequency = frequency;
+			set_expiry(&loop.timeouts[i]);
+		}
+	pthread_mutex_unlock(&loop.lock);
+	loop_wake();
+}
+
+static int remove_timeout(int timer)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&loop.lock);
+	for (size_t i = 0; i < loop.n_timeouts; i++)
+		if (loop.timeouts[i].timer == timer && !loop.timeouts[i].deleted) {
+			loop.timeouts[i].deleted = true;
+			r = 0;
+		}
+	pthread_mutex_unlock(&loop.lock);
+	loop_wake();
+	return r;
+}
+
+/* Frees what was removed, outside the lock: a free callback may call back into libvirt. */
+static void loop_cleanup(void)
+{
+	for (;;) {
+		virFreeCallback ff = NULL;
+		void *opaque = NULL;
+
+		pthread_mutex_lock(&loop.lock);
+		for (size_t i = 0; i < loop.n_handles && !ff; i++)
+			if (loop.handles[i].deleted) {
+				ff = loop.handles[i].ff;
+				opaque = loop.handles[i].opaque;
+				loop.handles[i] = loop.handles[--loop.n_handles];
+				if (!ff)
+					i--;
+			}
+		for (size_t i = 0; i < loop.n_timeouts && !ff; i++)
+			if (loop.timeouts[i].deleted) {
+				ff = loop.timeouts[i].ff;
+				opaque = loop.timeouts[i].opaque;
+				loop.timeouts[i] = loop.timeouts[--loop.n_timeouts];
+				if (!ff)
+					i--;
+			}
+		pthread_mutex_unlock(&loop.lock);
+		if (!ff)
+			return;
+		ff(opaque);
+	}
+}
+
+/* One round: wait for a handle or the next timeout, then dispatch, without the lock held. */
+static void loop_run_once(void)
+{
+	struct pollfd *fds;
+	int *watches, n = 0, wait_ms = -1;
+	char drain[64];
+
+	pthread_mutex_lock(&loop.lock);
+	fds = calloc(loop.n_handles + 1, sizeof(*fds));
+	watches = calloc(loop.n_handles + 1, sizeof(*watches));
+	if (!fds || !watches) {
+		pthread_mutex_unlock(&loop.lock);
+		free(fds);
+		free(watches);
+		return;
+	}
+	fds[n].fd = loop.wake[0];
+	fds[n++].events = POLLIN;
+	for (size_t i = 0; i < loop.n_handles; i++) {
+		if (loop.handles[i].deleted || loop.handles[i].events == 0)
+			continue;
+		fds[n].fd = loop.handles[i].fd;
+		fds[n].events = to_poll(loop.handles[i].events);
+		watches[n++] = loop.handles[i].watch;
+	}
+	for (size_t i = 0; i < loop.n_timeouts; i++) {
+		long ms;
+
+		if (loop.timeouts[i].deleted || loop.timeouts[i].frequency < 0)
+			continue;
+		ms = ms_until(&loop.timeouts[i].expires);
+		ms = ms < 0 ? 0 : ms;
+		if (wait_ms < 0 || ms < wait_ms)
+			wait_ms = (int)ms;
+	}
+	pthread_mutex_unlock(&loop.lock);
+	if (poll(fds, (nfds_t)n, wait_ms) < 0)
+		n = 0;
+	if (n > 0 && (fds[0].revents & POLLIN))
+		while (read(loop.wake[0], drain, sizeof(drain)) == (ssize_t)sizeof(drain))
+			;
+	/* Timeouts first, each at most once a round, looked up again each time. */
+	for (;;) {
+		virEventTimeoutCallback cb = NULL;
+		void *opaque = NULL;
+		int timer = -1;
+
+		pthread_mutex_lock(&loop.lock);
+		for (size_t i = 0; i < loop.n_timeouts && !cb; i++) {
+			struct ev_timeout *t = &loop.timeouts[i];
+
+			if (t->deleted || t->frequency < 0 || ms_until(&t->expires) > 0 ||
+			    t->expires.tv_sec == 0)
+				continue;
+			cb = t->cb;
+			opaque = t->opaque;
+			timer = t->timer;
+			/* Due again one period from now (0: at the next round). */
+			now_plus(&t->expires, (unsigned)t->frequency);
+			if (t->frequency == 0)
+				t->expires.tv_sec = 0;
+		}
+		pthread_mutex_unlock(&loop.lock);
+		if (!cb)
+			break;
+		cb(timer, opaque);
+	}
+	/* Re-armed zero timeouts fire again next round, not in this one. */
+	pthread_mutex_lock(&loop.lock);
+	for (size_t i = 0; i < loop.n_timeouts; i++)
+		if (loop.timeouts[i].frequency == 0 && loop.timeouts[i].expires.tv_sec == 0)
+			now_plus(&loop.timeouts[i].expires, 0);
+	pthread_mutex_unlock(&loop.lock);
+	for (int k = 1; k < n; k++) {
+		virEventHandleCallback cb = NULL;
+		void *opaque = NULL;
+		int fd = -1;
+
+		if (!fds[k].revents)
+			continue;
+		pthread_mutex_lock(&loop.lock);
+		for (size_t i = 0; i < loop.n_handles; i++)
+			if (loop.handles[i].watch == watches[k] && !loop.handles[i].deleted) {
+				cb = loop.handles[i].cb;
+				opaque = loop.handles[i].opaque;
+				fd = loop.handles[i].fd;
+			}
+		pthread_mutex_unlock(&loop.lock);
+		if (cb)
+			cb(watches[k], fd, from_poll(fds[k].revents), opaque);
+	}
+	free(fds);
+	free(watches);
+	loop_cleanup();
+}
+
 static pthread_once_t impl_once = PTHREAD_ONCE_INIT;
 static int impl_result;
 
-/* libvirt's event loop implementation must be registered before a connection opens. */
+/* The implementation must be registered before a connection opens: the remote driver
+ * registers its socket with it when it connects. */
 static void register_impl(void)
 {
 	kt_virt_quiet();
-	impl_result = virEventRegisterDefaultImpl() < 0 ? -EIO : 0;
+	if (pipe2(loop.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		impl_result = -errno;
+		return;
+	}
+	virEventRegisterImpl(add_handle, update_handle, remove_handle, add_timeout,
+			     update_timeout, remove_timeout);
+	impl_result = 0;
 }
 
 static void wake_cb(int timer, void *data)
@@ -107,25 +433,6 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int det
 	q->ev = event == VIR_DOMAIN_EVENT_STARTED ? KT_VIRT_STARTED : KT_VIRT_STOPPED;
 	e->n_queued++;
 	return 0;
-}
-
-static void now_plus(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static long ms_until(const struct timespec *ts)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (ts->tv_sec - now.tv_sec) * 1000L + (ts->tv_nsec - now.tv_nsec) / 1000000L;
 }
 
 static void notify_all(struct kt_virt_events *e, enum kt_virt_event ev, const char *uuid)
@@ -222,8 +529,7 @@ static void step(void *data)
 							      : 0));
 	if (kt_runner_stopping(e->runner))
 		return;
-	if (virEventRunDefaultImpl() < 0)
-		virResetLastError();
+	loop_run_once();
 	if (e->v.conn && __atomic_load_n(&e->lost, __ATOMIC_SEQ_CST)) {
 		kt_warn(e->ctx, "the connection to %s is lost (libvirtd stopped or restarted): "
 				"reconnecting",
@@ -271,7 +577,7 @@ int kt_virt_events_new(struct kt_ctx *ctx, const char *uri, struct kt_virt_event
 
 	pthread_once(&impl_once, register_impl);
 	if (impl_result < 0) {
-		kt_err(ctx, "cannot register libvirt's event loop");
+		kt_err(ctx, "cannot set up the libvirt event loop: %s", strerror(-impl_result));
 		return impl_result;
 	}
 	if (!uri || strlen(uri) >= sizeof(e->uri))

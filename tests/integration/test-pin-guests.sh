@@ -45,7 +45,7 @@ start_guest() {
 }
 
 vcpupin() { virsh -q -c $URI vcpupin "$1" | awk '$1 == "0" {print $2}'; }
-emulatorpin() { virsh -q -c $URI emulatorpin "$1" | awk '{print $2}'; }
+emulatorpin() { virsh -q -c $URI emulatorpin "$1" | awk '{print $NF}'; }
 cpu_shares() { virsh -q -c $URI schedinfo "$1" | awk '$1 == "cpu_shares" {print $3}'; }
 qemu_pid() { cat /run/libvirt/qemu/"$1".pid; }
 # threads_allowed NAME vcpu|other: Cpus_allowed_list of its vCPU threads, or of the rest.
