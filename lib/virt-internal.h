@@ -11,6 +11,8 @@ struct kt_virt {
 	virConnectPtr conn;
 	/* Borrowed from an event loop (kt_virt_events): closing leaves the connection open. */
 	bool borrowed;
+	/* The host's CPU count as libvirt sizes its CPU maps, once asked (0: not yet). */
+	int ncpus;
 };
 
 /* Keeps libvirt's errors from stderr (once per process). */

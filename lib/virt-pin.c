@@ -95,12 +95,17 @@ int kt_virt_domain_get(struct kt_virt *v, const char *uuid, struct kt_virt_domai
 	return r;
 }
 
+/* Asked once per connection: every pinning needs it, and it is a round trip to libvirtd. */
 static int host_cpus(struct kt_virt *v, char **ret_error)
 {
-	int n = virNodeGetCPUMap(v->conn, NULL, NULL, 0);
+	int n;
 
+	if (v->ncpus > 0)
+		return v->ncpus;
+	n = virNodeGetCPUMap(v->conn, NULL, NULL, 0);
 	if (n < 0)
 		return kt_virt_last_error(ret_error);
+	v->ncpus = n;
 	return n;
 }
 
