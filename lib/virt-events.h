@@ -5,8 +5,8 @@
 #include "virt.h"
 
 /*
- * One libvirt connection with libvirt's default event loop on a thread of its own
- * (kt_runner), shared by every area that needs domain events (pinning now, the I/O
+ * One libvirt connection with an event loop (kvmtune's poll(2) implementation of libvirt's
+ * event API, see virt-events.c) on a thread of its own (kt_runner), shared by every area that needs domain events (pinning now, the I/O
  * scheduler later): each registers a callback. Keepalive detects a dead daemon; when
  * libvirtd goes away (close callback) the loop reconnects with backoff (0.5 s doubling to
  * 30 s) and tells every subscriber KT_VIRT_CONNECTED again, so that it re-checks every
