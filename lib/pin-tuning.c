@@ -201,7 +201,7 @@ const struct kt_topology *kt_pin_tuning_topology(const struct kt_pin_tuning *t)
 }
 
 static void describe(const struct kt_pin_request *req, const struct kt_pin_placement *pl,
-		     char *buf, size_t size)
+		     const struct kt_kvlist *saved, char *buf, size_t size)
 {
 	char cpus[256], emu[256];
 	size_t len = 0;
@@ -211,8 +211,12 @@ static void describe(const struct kt_pin_request *req, const struct kt_pin_place
 	if (pl->policy == KT_PIN_SHARED) {
 		if (kt_cpulist_format(&pl->shared, cpus, sizeof(cpus)) < 0)
 			snprintf(cpus, sizeof(cpus), "?");
-		snprintf(buf, size, "shared: %u vCPU%s over CPUs %s, emulator on %s, cpu_shares %u",
-			 pl->vcpus, pl->vcpus == 1 ? "" : "s", cpus, emu, req->cpu_shares);
+		snprintf(buf, size, "shared: %u vCPU%s over CPUs %s, emulator on %s", pl->vcpus,
+			 pl->vcpus == 1 ? "" : "s", cpus, emu);
+		/* Only what was set: a driver that cannot read cpu_shares does not get them. */
+		if (kt_kvlist_get(saved, "cpu_shares"))
+			snprintf(buf + strlen(buf), size - strlen(buf), ", cpu_shares %u",
+				 req->cpu_shares);
 		return;
 	}
 	len = (size_t)snprintf(buf, size, "dedicated: vCPU");
@@ -327,7 +331,7 @@ static int pin_one(struct kt_pin_tuning *t, struct kt_virt *v, struct pin_dom *d
 	*d->pl = *pl;
 	d->pinned = true;
 	d->error[0] = '\0';
-	describe(&d->req, pl, text, sizeof(text));
+	describe(&d->req, pl, &d->saved, text, sizeof(text));
 	kt_info(t->ctx, "domain %s pinned, %s", d->name, text);
 	return 0;
 }

@@ -261,9 +261,12 @@ int kt_virt_pin_save(struct kt_virt *v, const char *uuid, const struct kt_pin_re
 		unsigned long long shares;
 		int n = 0;
 
-		if (virDomainGetSchedulerParametersFlags(dom, NULL, &n, VIR_DOMAIN_AFFECT_LIVE) ==
-			    0 &&
-		    (params = calloc((size_t)(n ? n : 1), sizeof(*params))) &&
+		/* The scheduler's parameter count comes with its type, not from a NULL array. */
+		char *type = virDomainGetSchedulerType(dom, &n);
+		bool have_type = type != NULL;
+
+		free(type);
+		if (have_type && n > 0 && (params = calloc((size_t)n, sizeof(*params))) &&
 		    virDomainGetSchedulerParametersFlags(dom, params, &n, VIR_DOMAIN_AFFECT_LIVE) ==
 			    0 &&
 		    param_u64(params, n, VIR_DOMAIN_SCHEDULER_CPU_SHARES, &shares) == 0)
