@@ -63,7 +63,7 @@ TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(geta
 PLUGINS := $(wildcard plugins/*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
-.PHONY: all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
+.PHONY: bench all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
 	fuzz lint install uninstall clean
 
 all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
@@ -90,6 +90,13 @@ $(EXT_ASAN): $(EXT_ASAN_OBJ) $(EXT_SYM) $(ASAN_LIB_OBJ)
 
 $(UNIT_BIN): $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/fixture.o $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(WRAP) -lcmocka $(LIBS)
+
+# bench/pin's measuring half, on the library.
+bench: $(B)/bench/pin-bench
+
+$(B)/bench/pin-bench: bench/pin-bench.c $(B)/libkvmtune.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
 $(ASAN_OBJ): $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)

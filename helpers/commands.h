@@ -23,3 +23,5 @@ void kt_cmd_status_help(void);
 void kt_json_str(const char *s);
 int kt_cmd_hugepages(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_hugepages_help(void);
+int kt_cmd_pin(struct kt_ctx *ctx, int argc, char **argv);
+void kt_cmd_pin_help(void);

@@ -6,6 +6,7 @@
 #include "journal.h"
 #include "ksm-tuning.h"
 #include "lock.h"
+#include "pin-tuning.h"
 #include "restore.h"
 
 struct area {
@@ -20,6 +21,8 @@ static const struct area areas[] = {
 	{ "kvm_ksm-", KT_KSM_LOCK, kt_ksm_restore_journal },
 	{ "ksm-watch", KT_KSM_LOCK, kt_ksm_restore_journal },
 	{ "kvm_hugepages-", NULL, kt_hp_restore_journal },
+	{ KT_PIN_JOURNAL_PREFIX, KT_PIN_LOCK, kt_pin_restore_journal },
+	{ KT_PIN_CMD_JOURNAL, KT_PIN_LOCK, kt_pin_restore_journal },
 };
 
 struct orphans {

@@ -5,15 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-
 #include "migrate.h"
-#include "virt.h"
-
-struct kt_virt {
-	virConnectPtr conn;
-};
+#include "virt-internal.h"
 
 static void quiet(void *data, virErrorPtr err)
 {
@@ -29,15 +22,29 @@ static void install_quiet(void)
 	virSetErrorFunc(NULL, quiet);
 }
 
-static int last_error(char **ret_error)
+void kt_virt_quiet(void)
+{
+	pthread_once(&quiet_once, install_quiet);
+}
+
+int kt_virt_last_error(char **ret_error)
 {
 	virErrorPtr err = virGetLastError();
 	int r = -EIO;
 
 	if (err && err->code == VIR_ERR_SYSTEM_ERROR && err->int1 > 0)
 		r = -err->int1;
-	else if (err && (err->code == VIR_ERR_NO_CONNECT || err->code == VIR_ERR_OPERATION_FAILED))
+	else if (err && (err->code == VIR_ERR_NO_CONNECT || err->code == VIR_ERR_OPERATION_FAILED ||
+			 err->code == VIR_ERR_RPC))
 		r = -ECONNREFUSED;
+	else if (err && err->code == VIR_ERR_NO_DOMAIN)
+		r = -ENOENT;
+	else if (err && (err->code == VIR_ERR_NO_SUPPORT ||
+			 err->code == VIR_ERR_OPERATION_UNSUPPORTED ||
+			 err->code == VIR_ERR_ARGUMENT_UNSUPPORTED))
+		r = -EOPNOTSUPP;
+	else if (err && err->code == VIR_ERR_OPERATION_INVALID)
+		r = -EINVAL;
 	if (ret_error)
 		*ret_error = strdup(err && err->message ? err->message : "unknown libvirt error");
 	virResetLastError();
@@ -46,17 +53,25 @@ static int last_error(char **ret_error)
 
 int kt_virt_open(const char *uri, struct kt_virt **ret, char **ret_error)
 {
+	return kt_virt_connect(uri, true, ret, ret_error);
+}
+
+int kt_virt_connect(const char *uri, bool read_only, struct kt_virt **ret, char **ret_error)
+{
 	struct kt_virt *v;
 
-	pthread_once(&quiet_once, install_quiet);
+	kt_virt_quiet();
 	if (ret_error)
 		*ret_error = NULL;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->conn = virConnectOpenReadOnly(uri ? uri : KT_VIRT_DEFAULT_URI);
+	if (read_only)
+		v->conn = virConnectOpenReadOnly(uri ? uri : KT_VIRT_DEFAULT_URI);
+	else
+		v->conn = virConnectOpen(uri ? uri : KT_VIRT_DEFAULT_URI);
 	if (!v->conn) {
-		int r = last_error(ret_error);
+		int r = kt_virt_last_error(ret_error);
 
 		free(v);
 		return r == -EIO ? -ECONNREFUSED : r;
@@ -69,7 +84,8 @@ struct kt_virt *kt_virt_close(struct kt_virt *v)
 {
 	if (!v)
 		return NULL;
-	virConnectClose(v->conn);
+	if (!v->borrowed)
+		virConnectClose(v->conn);
 	free(v);
 	return NULL;
 }
@@ -82,7 +98,7 @@ int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_doma
 
 	n = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (n < 0)
-		return last_error(NULL);
+		return kt_virt_last_error(NULL);
 	for (int i = 0; i < n; i++) {
 		virDomainInfo info;
 
@@ -108,7 +124,7 @@ int kt_virt_each_domain(struct kt_virt *v, enum kt_virt_which which, kt_virt_dom
 
 	n = virConnectListAllDomains(v->conn, &doms, 0);
 	if (n < 0)
-		return last_error(NULL);
+		return kt_virt_last_error(NULL);
 	for (int i = 0; i < n; i++) {
 		int active = virDomainIsActive(doms[i]), autostart = 0;
 		const char *name;

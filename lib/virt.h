@@ -15,6 +15,8 @@ struct kt_virt;
  * libvirt's message, to be freed by the caller.
  */
 int kt_virt_open(const char *uri, struct kt_virt **ret, char **ret_error);
+/* The same, read-write when read_only is false (pinning needs that). */
+int kt_virt_connect(const char *uri, bool read_only, struct kt_virt **ret, char **ret_error);
 struct kt_virt *kt_virt_close(struct kt_virt *v);
 /* Memory currently given to the running domains, in bytes, and how many there are. */
 int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_domains);

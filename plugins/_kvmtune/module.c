@@ -5,6 +5,7 @@
 #include "journal.h"
 #include "module.h"
 #include "restore.h"
+#include "virt-events.h"
 
 typedef struct {
 	PyTypeObject *context_type;
@@ -176,6 +177,88 @@ int kt_py_check_name(const char *what, const char *name)
 	return -1;
 }
 
+/*
+ * One libvirt event loop per process: libvirt's default event implementation is
+ * process-wide, so every plugin instance that needs domain events subscribes to this one.
+ * It runs while it has users; the Context it logs through is kept alive meanwhile.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct kt_virt_events *events;
+	PyObject *owner;
+	int users;
+} shared_events = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0 };
+
+int kt_py_events_acquire(kt_py_context *c, const char *uri, struct kt_virt_events **ret)
+{
+	struct kt_virt_events *e = NULL;
+	bool created = false;
+	int r = 0;
+
+	Py_BEGIN_ALLOW_THREADS
+	pthread_mutex_lock(&shared_events.lock);
+	if (shared_events.events && strcmp(kt_virt_events_uri(shared_events.events), uri) != 0) {
+		kt_err(c->ctx, "libvirt_uri=%s differs from %s, which the running event loop "
+			       "serves: expected one URI for every kvm_* section",
+		       uri, kt_virt_events_uri(shared_events.events));
+		r = -EINVAL;
+	} else if (!shared_events.events) {
+		r = kt_virt_events_new(c->ctx, uri, &shared_events.events);
+		if (r == 0) {
+			r = kt_virt_events_start(shared_events.events);
+			if (r < 0)
+				shared_events.events = kt_virt_events_free(shared_events.events);
+		}
+		created = r == 0;
+	}
+	if (r == 0) {
+		shared_events.users++;
+		e = shared_events.events;
+	}
+	pthread_mutex_unlock(&shared_events.lock);
+	Py_END_ALLOW_THREADS
+	if (created) {
+		Py_INCREF(c);
+		shared_events.owner = (PyObject *)c;
+	}
+	if (r == 0)
+		*ret = e;
+	return r;
+}
+
+void kt_py_events_release(struct kt_virt_events *e)
+{
+	struct kt_virt_events *stop = NULL;
+	PyObject *owner = NULL;
+	PyGILState_STATE gil;
+
+	pthread_mutex_lock(&shared_events.lock);
+	if (e && e == shared_events.events && --shared_events.users == 0) {
+		stop = shared_events.events;
+		owner = shared_events.owner;
+		shared_events.events = NULL;
+		shared_events.owner = NULL;
+	}
+	pthread_mutex_unlock(&shared_events.lock);
+	/* Joined without the GIL: the loop's thread may be waiting for it to log. */
+	kt_virt_events_free(stop);
+	if (owner) {
+		gil = PyGILState_Ensure();
+		Py_DECREF(owner);
+		PyGILState_Release(gil);
+	}
+}
+
+static PyObject *events_running(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(args))
+{
+	int users;
+
+	pthread_mutex_lock(&shared_events.lock);
+	users = shared_events.events ? shared_events.users : 0;
+	pthread_mutex_unlock(&shared_events.lock);
+	return PyLong_FromLong(users);
+}
+
 /* Context */
 
 static int Context_init(PyObject *op, PyObject *args, PyObject *kwds)
@@ -272,6 +355,7 @@ static PyObject *Context_restore_orphans(PyObject *op, PyObject *Py_UNUSED(args)
 static PyMethodDef Context_methods[] = {
 	KT_PY_KSM_METHODS
 	KT_PY_HUGEPAGES_METHODS
+	KT_PY_PIN_METHODS
 	{ "restore_orphans", Context_restore_orphans, METH_NOARGS,
 	  "restore_orphans() -> count: put back every journal nobody holds" },
 	{ NULL, NULL, 0, NULL },
@@ -365,6 +449,15 @@ static PyObject *Tuning_stats(PyObject *op, PyObject *Py_UNUSED(args))
 	return self->ops->stats(self->impl);
 }
 
+static PyObject *Tuning_verify(PyObject *op, PyObject *Py_UNUSED(args))
+{
+	kt_py_tuning *self = (kt_py_tuning *)op;
+
+	if (!self->impl || !self->ops->verify)
+		return PyList_New(0);
+	return self->ops->verify(self->impl);
+}
+
 static int Tuning_traverse(PyObject *op, visitproc visit, void *arg)
 {
 	Py_VISIT((PyObject *)((kt_py_tuning *)op)->owner);
@@ -398,6 +491,8 @@ static PyMethodDef Tuning_methods[] = {
 	  "unapply(restore=True): stop its loop, put the originals back (or leave them to the "
 	  "journal), release the lock" },
 	{ "stats", Tuning_stats, METH_NOARGS, "stats() -> dict of what it is doing" },
+	{ "verify", Tuning_verify, METH_NOARGS,
+	  "verify() -> [(name, wanted, current, ok)] of what it keeps up now" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -422,6 +517,9 @@ static PyType_Spec Tuning_spec = {
 static PyMethodDef module_methods[] = {
 	KT_PY_KSM_FUNCTIONS
 	KT_PY_HUGEPAGES_FUNCTIONS
+	KT_PY_PIN_FUNCTIONS
+	{ "event_loop_users", events_running, METH_NOARGS,
+	  "event_loop_users() -> how many tunings share the libvirt event loop (0: not running)" },
 	{ NULL, NULL, 0, NULL },
 };
 

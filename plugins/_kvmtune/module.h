@@ -40,6 +40,8 @@ struct kt_py_tuning_ops {
 	int (*unapply)(void *impl, bool restore);
 	/* A dict of what it is doing, with the GIL held; NULL for no stats. */
 	PyObject *(*stats)(void *impl);
+	/* [(name, wanted, current, ok)] of what it keeps up now, with the GIL held; optional. */
+	PyObject *(*verify)(void *impl);
 };
 
 /* Context methods return NULL with an exception set unless the context is initialised. */
@@ -59,6 +61,15 @@ int kt_py_kvlist_from_dict(PyObject *dict, struct kt_kvlist *ret);
 int kt_py_check_name(const char *what, const char *name);
 /* A Tuning owning impl; on failure impl is unapplied without restoring. */
 PyObject *kt_py_tuning_new(kt_py_context *c, const struct kt_py_tuning_ops *ops, void *impl);
+
+struct kt_virt_events;
+/*
+ * The process's libvirt event loop for uri, started on its first user (called with the GIL
+ * held); -EINVAL (logged) when it serves another URI.
+ */
+int kt_py_events_acquire(kt_py_context *c, const char *uri, struct kt_virt_events **ret);
+/* Called without the GIL: the last user stops and joins the loop. Accepts NULL. */
+void kt_py_events_release(struct kt_virt_events *e);
 
 /* Each area's Context methods and module functions, gathered by module.c. */
 PyObject *kt_py_ksm_apply(PyObject *self, PyObject *args);
@@ -104,3 +115,23 @@ PyObject *kt_py_hugepages_options(PyObject *module, PyObject *args);
 #define KT_PY_HUGEPAGES_FUNCTIONS                                                               \
 	{ "hugepages_options", kt_py_hugepages_options, METH_NOARGS,                            \
 	  "hugepages_options() -> names of every kvm_hugepages option" },
+
+PyObject *kt_py_pin_apply(PyObject *self, PyObject *args);
+PyObject *kt_py_pin_restore(PyObject *self, PyObject *args);
+PyObject *kt_py_pin_plan(PyObject *self, PyObject *args);
+PyObject *kt_py_pin_options(PyObject *module, PyObject *args);
+
+#define KT_PY_PIN_METHODS                                                                       \
+	{ "pin_apply", kt_py_pin_apply, METH_VARARGS,                                           \
+	  "pin_apply(journal, holder, options) -> Tuning: check every option, take the pin "    \
+	  "lock, and pin every running domain and each one that starts, on the shared libvirt " \
+	  "event loop, journalling the originals" },                                            \
+	{ "pin_restore", kt_py_pin_restore, METH_VARARGS,                                       \
+	  "pin_restore(journal, missing_ok=False): put back the pinning and QoS the journal " \
+	  "holds, remove it" },  \
+	{ "pin_plan", kt_py_pin_plan, METH_VARARGS,                                             \
+	  "pin_plan(options) -> [dict]: where every running domain would go" },
+
+#define KT_PY_PIN_FUNCTIONS                                                                     \
+	{ "pin_options", kt_py_pin_options, METH_NOARGS,                                        \
+	  "pin_options() -> names of every kvm_pin option" },
