@@ -17,7 +17,7 @@ LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null || echo -lvirt 
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" $(LIBVIRT_CFLAGS) \
 	-Ilib $(CPPFLAGS) $(CFLAGS)
 # Unit tests run the library against a fake kernel (tests/unit/fixture.c).
-WRAP := -Wl,--wrap=kt_write_attr
+WRAP := -Wl,--wrap=kt_write_attr -Wl,--wrap=kt_stat
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 B := build

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,4 +198,51 @@ int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned
 		return -EINVAL;
 	fd = openat(kt_ctx_root_fd(ctx), path, flags | O_CLOEXEC | O_NOCTTY, mode);
 	return fd < 0 ? kt_negerrno() : fd;
+}
+
+int kt_read_link(const struct kt_ctx *ctx, const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+
+	if (!kt_path_is_safe(path) || size < 2)
+		return -EINVAL;
+	n = readlinkat(kt_ctx_root_fd(ctx), path, buf, size);
+	if (n < 0)
+		return kt_negerrno();
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int kt_dir_each(const struct kt_ctx *ctx, const char *path,
+		int (*fn)(void *data, const char *name), void *data)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = open_rel(ctx, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		r = kt_negerrno();
+		close(fd);
+		return r;
+	}
+	while (r == 0 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			r = fn(data, de->d_name);
+	closedir(d);
+	return r;
+}
+
+int kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret)
+{
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	if (fstatat(kt_ctx_root_fd(ctx), path, ret, 0) < 0)
+		return kt_negerrno();
+	return 0;
 }

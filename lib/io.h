@@ -33,3 +33,17 @@ bool kt_attr_exists(const struct kt_ctx *ctx, const char *path);
 int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode);
 /* open(2) of a regular file below the root, for what keeps a descriptor (locks). */
 int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode);
+/* readlink(2) below the root; NUL-terminated, -ENAMETOOLONG when it does not fit. */
+int kt_read_link(const struct kt_ctx *ctx, const char *path, char *buf, size_t size);
+/*
+ * Calls fn with each entry of the directory path (not "." or ".."), in readdir order;
+ * fn returns non-zero to stop, and that is returned.
+ */
+int kt_dir_each(const struct kt_ctx *ctx, const char *path,
+		int (*fn)(void *data, const char *name), void *data);
+/*
+ * stat(2) below the root, following symlinks. A primitive of its own so that unit tests can
+ * give fixture files the device numbers of the machine they describe (-Wl,--wrap).
+ */
+struct stat;
+int kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);

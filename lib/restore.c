@@ -2,6 +2,7 @@
 /* The one place that knows every area's journals: base files know none of them. */
 #include <string.h>
 
+#include "iosched.h"
 #include "journal.h"
 #include "ksm-tuning.h"
 #include "lock.h"
@@ -17,6 +18,7 @@ struct area {
 static const struct area areas[] = {
 	{ "kvm_ksm-", KT_KSM_LOCK, kt_ksm_restore_journal },
 	{ "ksm-watch", KT_KSM_LOCK, kt_ksm_restore_journal },
+	{ "kvm_iosched-", KT_IOSCHED_LOCK, kt_iosched_restore_journal },
 };
 
 struct orphans {

@@ -97,3 +97,31 @@ int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_doma
 		*ret_domains = (unsigned)n;
 	return 0;
 }
+
+int kt_virt_each_domain(struct kt_virt *v, bool inactive, kt_virt_domain_fn fn, void *data)
+{
+	unsigned flags = VIR_CONNECT_LIST_DOMAINS_ACTIVE;
+	virDomainPtr *doms = NULL;
+	int n, r = 0;
+
+	if (inactive)
+		flags |= VIR_CONNECT_LIST_DOMAINS_INACTIVE;
+	n = virConnectListAllDomains(v->conn, &doms, flags);
+	if (n < 0)
+		return last_error(NULL);
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainGetName(doms[i]);
+		int active = virDomainIsActive(doms[i]);
+		/* A domain that stopped or went away since the listing is skipped. */
+		char *xml = r == 0 ? virDomainGetXMLDesc(doms[i], 0) : NULL;
+
+		if (xml && name && active >= 0)
+			r = fn(data, name, active == 1, xml);
+		else
+			virResetLastError();
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	return r;
+}

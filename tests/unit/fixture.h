@@ -31,7 +31,8 @@ void fixture_clear_log(struct fixture *f);
  * kt_write_attr is wrapped (-Wl,--wrap) by a fake kernel that records every write and, when
  * enabled, answers as mm/ksm.c does: -EBUSY for merge_across_nodes/max_page_sharing while
  * pages are shared, -EINVAL for pages_to_scan under advisor_mode=scan-time, run=2 unmerges,
- * advisor_mode switches reset pages_to_scan. fail_at=N makes the Nth write fail with -EIO.
+ * advisor_mode switches reset pages_to_scan; a block queue's scheduler must be one it offers,
+ * and switching resets nr_requests. fail_at=N makes the Nth write fail with -EIO.
  */
 struct fake_kernel {
 	bool rules;
@@ -44,6 +45,10 @@ extern struct fake_kernel fake_kernel;
 int __real_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
 int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value);
 void fake_kernel_reset(bool rules);
+/* A fixture's kt-devnums ("path M:m" lines) gives its files their device numbers. */
+struct stat;
+int __real_kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);
+int __wrap_kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);
 /* Index of the first recorded write "knob=value", or -1. */
 int fake_kernel_find(const char *write);
 
