@@ -8,6 +8,8 @@
 
 static const struct kt_command commands[] = {
 	{ "ksm", "KSM state and tuning", kt_cmd_ksm, kt_cmd_ksm_help },
+	{ "iosched", "the guests' disks, the devices beneath them and their I/O schedulers",
+	  kt_cmd_iosched, kt_cmd_iosched_help },
 	{ "restore", "put back what a killed tuned left applied", kt_cmd_restore,
 	  kt_cmd_restore_help },
 };

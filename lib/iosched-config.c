@@ -104,6 +104,9 @@ int kt_iosched_list_parse(const char *text, struct kt_iosched_list *ret)
 	}
 	if (l.n == 0)
 		return -EINVAL;
+	/* Queues without a scheduler of their own (dm, md) show a bare "none". */
+	if (l.n == 1 && l.current < 0)
+		l.current = 0;
 	*ret = l;
 	return 0;
 }

@@ -51,6 +51,12 @@ static int add_domain(void *data, const char *name, bool active, const char *xml
 	return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct kt_iosched_domain *)a)->name,
+		      ((const struct kt_iosched_domain *)b)->name);
+}
+
 int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
 			 struct kt_iosched_plan *ret)
 {
@@ -70,7 +76,10 @@ int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_confi
 	kt_virt_close(v);
 	if (r < 0)
 		kt_err(ctx, "cannot list the domains of %s: %s", cfg->uri, strerror(-r));
-	else
+	if (r >= 0 && ds.n > 1)
+		/* libvirt lists in no particular order: people compare runs of show. */
+		qsort(ds.items, ds.n, sizeof(ds.items[0]), by_name);
+	if (r >= 0)
 		r = kt_iosched_plan_build(ctx, cfg, ds.items, ds.n, ret);
 	for (size_t i = 0; i < ds.n; i++) {
 		free((char *)ds.items[i].name);

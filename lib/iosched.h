@@ -62,7 +62,7 @@ const char *kt_iosched_knob_name(enum kt_iosched_knob knob);
 /* A queue/scheduler file: "mq-deadline [none] bfq". */
 struct kt_iosched_list {
 	unsigned n;
-	/* Index of the bracketed one, or -1 when none is. */
+	/* Index of the bracketed one (or of the only one), -1 when none is. */
 	int current;
 	char name[KT_IOSCHED_SCHED_MAX][KT_IOSCHED_NAME_MAX];
 };

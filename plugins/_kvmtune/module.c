@@ -271,6 +271,7 @@ static PyObject *Context_restore_orphans(PyObject *op, PyObject *Py_UNUSED(args)
 
 static PyMethodDef Context_methods[] = {
 	KT_PY_KSM_METHODS
+	KT_PY_IOSCHED_METHODS
 	{ "restore_orphans", Context_restore_orphans, METH_NOARGS,
 	  "restore_orphans() -> count: put back every journal nobody holds" },
 	{ NULL, NULL, 0, NULL },
@@ -420,6 +421,7 @@ static PyType_Spec Tuning_spec = {
 
 static PyMethodDef module_methods[] = {
 	KT_PY_KSM_FUNCTIONS
+	KT_PY_IOSCHED_FUNCTIONS
 	{ NULL, NULL, 0, NULL },
 };
 

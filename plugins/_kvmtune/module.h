@@ -83,3 +83,22 @@ PyObject *kt_py_ksm_controller_option_known(PyObject *module, PyObject *arg);
 	  "ksm_knobs() -> names of every KSM knob kvmtune knows" },                             \
 	{ "ksm_controller_option_known", kt_py_ksm_controller_option_known, METH_O,             \
 	  "ksm_controller_option_known(name) -> whether name is a controller option" },
+
+PyObject *kt_py_iosched_apply(PyObject *self, PyObject *args);
+PyObject *kt_py_iosched_verify(PyObject *self, PyObject *args);
+PyObject *kt_py_iosched_restore(PyObject *self, PyObject *args);
+PyObject *kt_py_iosched_options(PyObject *module, PyObject *args);
+
+#define KT_PY_IOSCHED_METHODS                                                                   \
+	{ "iosched_apply", kt_py_iosched_apply, METH_VARARGS,                                   \
+	  "iosched_apply(journal, holder, options) -> Tuning: resolve the guests' disks to the "  \
+	  "devices beneath them, check every option, take the iosched lock, journal the "        \
+	  "originals and set the schedulers and queue knobs" },                                 \
+	{ "iosched_verify", kt_py_iosched_verify, METH_VARARGS,                                 \
+	  "iosched_verify(options) -> [(device.knob, wanted, current or None, ok)]" },           \
+	{ "iosched_restore", kt_py_iosched_restore, METH_VARARGS,                               \
+	  "iosched_restore(journal): put back what the journal holds and remove it" },
+
+#define KT_PY_IOSCHED_FUNCTIONS                                                                 \
+	{ "iosched_options", kt_py_iosched_options, METH_NOARGS,                                \
+	  "iosched_options() -> names of every kvm_iosched option" },

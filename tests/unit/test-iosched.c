@@ -31,7 +31,8 @@ static void test_list_parse(void **state)
 	} cases[] = {
 		{ "mq-deadline [none] bfq", 0, 3, "none" },
 		{ "[none] mq-deadline kyber bfq \n", 0, 4, "none" },
-		{ "none", 0, 1, NULL },
+		{ "none", 0, 1, "none" },
+		{ "mq-deadline none", 0, 2, NULL },
 		{ "[none]", 0, 1, "none" },
 		{ "none [mq-deadline] kyber bfq", 0, 4, "mq-deadline" },
 		{ "", -EINVAL, 0, NULL },
