@@ -213,21 +213,24 @@ static int one_slave(void *data, const char *name)
 	return s->r < 0 ? 1 : 0;
 }
 
-static int resolve_below(struct builder *b, const struct kt_iosched_device *d, unsigned depth)
+/* A copy of the name: resolving below may grow plan->devices, which moves every device. */
+static int resolve_below(struct builder *b, const char *device, enum kt_iosched_class cls,
+			 unsigned depth)
 {
-	char path[96], buf[512];
+	char name[KT_IOSCHED_NAME_MAX], path[96], buf[512];
 	int r;
 
-	switch (d->cls) {
+	snprintf(name, sizeof(name), "%s", device);
+	switch (cls) {
 	case KT_IOSCHED_PARTITION: {
 		/* sys/class/block/sda1 -> ../../devices/.../block/sda/sda1: sda is its disk. */
 		char *slash;
 
-		snprintf(path, sizeof(path), "sys/class/block/%s", d->name);
+		snprintf(path, sizeof(path), "sys/class/block/%s", name);
 		r = kt_read_link(b->ctx, path, buf, sizeof(buf));
 		slash = r > 0 ? strrchr(buf, '/') : NULL;
 		if (!slash) {
-			note(b, "cannot find the disk of partition %s", d->name);
+			note(b, "cannot find the disk of partition %s", name);
 			return 0;
 		}
 		*slash = '\0';
@@ -235,9 +238,9 @@ static int resolve_below(struct builder *b, const struct kt_iosched_device *d, u
 		return resolve_name(b, slash ? slash + 1 : buf, depth, "");
 	}
 	case KT_IOSCHED_LOOP:
-		snprintf(path, sizeof(path), "sys/class/block/%s/loop/backing_file", d->name);
+		snprintf(path, sizeof(path), "sys/class/block/%s/loop/backing_file", name);
 		if (kt_read_attr(b->ctx, path, buf, sizeof(buf)) <= 0) {
-			note(b, "%s has no backing file", d->name);
+			note(b, "%s has no backing file", name);
 			return 0;
 		}
 		return resolve_path(b, buf, false, depth);
@@ -245,7 +248,7 @@ static int resolve_below(struct builder *b, const struct kt_iosched_device *d, u
 	case KT_IOSCHED_MD: {
 		struct slaves s = { b, depth, 0 };
 
-		snprintf(path, sizeof(path), "sys/class/block/%s/slaves", d->name);
+		snprintf(path, sizeof(path), "sys/class/block/%s/slaves", name);
 		r = kt_dir_each(b->ctx, path, one_slave, &s);
 		if (r < 0 && s.r == 0)
 			note(b, "cannot list /%s: %s", path, strerror(-r));
@@ -301,7 +304,7 @@ static int resolve_name(struct builder *b, const char *name, unsigned depth, con
 		if (kt_read_attr(b->ctx, path, buf, sizeof(buf)) > 0)
 			snprintf(n->detail, sizeof(n->detail), "backing %.150s", buf);
 	}
-	return resolve_below(b, d, depth + 1);
+	return resolve_below(b, d->name, d->cls, depth + 1);
 }
 
 static int one_source(void *data, const struct kt_iosched_source *src)
