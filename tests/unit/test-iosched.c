@@ -574,6 +574,30 @@ static void test_journal_of_earlier_boot(void **state)
 	fixture_close(f);
 }
 
+/* A loop device detached while tuned: nothing to put back there, the rest is restored. */
+static void test_device_gone(void **state)
+{
+	struct fixture *f = fixture_open(FIXTURE);
+	struct kt_kvlist opts = KT_KVLIST_INIT;
+	struct kt_iosched_tuning *t = NULL;
+	char path[600];
+
+	(void)state;
+	fixture_opts(f, &opts, NULL);
+	fake_kernel_reset(true);
+	assert_int_equal(kt_iosched_tuning_apply(f->ctx, "kvm_iosched-a", "test", &opts, &t), 0);
+	snprintf(path, sizeof(path), "%s/sys/class/block/loop0", f->root);
+	assert_int_equal(unlink(path), 0);
+	fixture_clear_log(f);
+	assert_int_equal(kt_iosched_tuning_unapply(t, true), 0);
+	assert_non_null(strstr(f->log, "loop0 is gone: nothing to put back, ignoring"));
+	assert_int_equal(f->errors, 0);
+	assert_string_equal(fixture_read(f, Q("sda", "scheduler")), "[mq-deadline] kyber bfq none");
+	assert_false(fixture_exists(f, "var/lib/kvmtune/kvm_iosched-a.journal"));
+	kt_kvlist_clear(&opts);
+	fixture_close(f);
+}
+
 static void test_one_writer(void **state)
 {
 	struct fixture *f = fixture_open(FIXTURE);
@@ -628,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_failed_write_rolls_back),
 		cmocka_unit_test(test_journal_survives),
 		cmocka_unit_test(test_journal_of_earlier_boot),
+		cmocka_unit_test(test_device_gone),
 		cmocka_unit_test(test_one_writer),
 		cmocka_unit_test(test_verify),
 	};
