@@ -16,9 +16,16 @@ LIBVIRT_CFLAGS := $(shell pkg-config --cflags libvirt libxml-2.0 2>/dev/null)
 LIBS := $(shell pkg-config --libs libvirt libxml-2.0 2>/dev/null || echo -lvirt -lxml2) -linih -lpthread
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -fPIC -D_GNU_SOURCE -DKT_VERSION=\"$(VERSION)\" $(LIBVIRT_CFLAGS) \
 	-Ilib $(CPPFLAGS) $(CFLAGS)
-# Unit tests run the library against a fake kernel (tests/unit/fixture.c).
-WRAP := -Wl,--wrap=kt_write_attr -Wl,--wrap=kt_stat
+# Unit tests run the library against a fake kernel (tests/unit/fixture.c), and a guard on
+# the libc calls io.c makes with a path fails any that leaves the test's fixture. kt_stat
+# gives fixture files the device numbers of the machine they describe.
+WRAP := -Wl,--wrap=kt_write_attr -Wl,--wrap=kt_stat \
+	$(foreach f,openat faccessat fstatat mkdirat renameat2 unlinkat,-Wl,--wrap=$(f))
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS := -fsanitize=address,undefined
+# Each compile also writes what it included (foo.o -> foo.d), read back below: a changed
+# header rebuilds exactly the objects that include it. -MMD needs one source per compiler run.
+DEPFLAGS := -MMD -MP
 
 B := build
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -26,15 +33,23 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 HELPER_SRC := $(sort $(wildcard helpers/*.c))
 HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/fixture.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# The sanitizer build recompiles the library so the instrumented code is what is tested.
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(B)/asan/%.o)
+ASAN_OBJ = $(ASAN_LIB_OBJ) $(UNIT_OBJ:$(B)/%=$(B)/asan/%) $(EXT_ASAN_OBJ)
 UNIT_ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzz/%.o)
+FUZZ_OBJ := $(FUZZ_LIB_OBJ) $(FUZZ_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 EXT := $(B)/_kvmtune.abi3.so
 EXT_ASAN := $(B)/asan/_kvmtune.abi3.so
 EXT_SRC := $(sort $(wildcard plugins/_kvmtune/*.c))
 EXT_SYM := plugins/_kvmtune/_kvmtune.sym
+EXT_OBJ := $(EXT_SRC:%.c=$(B)/%.o)
+EXT_ASAN_OBJ := $(EXT_SRC:%.c=$(B)/asan/%.o)
 PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 # Limited API of Python 3.9 (RHEL 9's interpreter): one binary serves every newer Python.
 EXT_CFLAGS = -I$(PY_INCLUDE) -Iplugins/_kvmtune -DPy_LIMITED_API=0x03090000 -fvisibility=hidden
@@ -51,9 +66,9 @@ PROFILES := $(notdir $(wildcard profiles/*))
 
 all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
 
-$(B)/%.o: %.c $(wildcard lib/*.h)
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/libkvmtune.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -61,27 +76,32 @@ $(B)/libkvmtune.a: $(LIB_OBJ)
 $(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
-$(EXT): $(EXT_SRC) $(EXT_SYM) $(B)/libkvmtune.a $(wildcard lib/*.h plugins/_kvmtune/*.h)
-	$(CC) $(ALL_CFLAGS) $(EXT_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_SRC) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
+$(EXT_OBJ) $(EXT_ASAN_OBJ): OBJ_CFLAGS = $(EXT_CFLAGS)
+
+$(EXT): $(EXT_OBJ) $(EXT_SYM) $(B)/libkvmtune.a
+	$(CC) $(ALL_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
 # The extension with the library under AddressSanitizer and UBSan; it imports only with
 # libasan preloaded into the interpreter (make check-python-asan does that).
-$(EXT_ASAN): $(EXT_SRC) $(EXT_SYM) $(LIB_SRC) $(wildcard lib/*.h plugins/_kvmtune/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(EXT_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_SRC) $(LIB_SRC) $(LDFLAGS) $(LIBS)
+$(EXT_ASAN): $(EXT_ASAN_OBJ) $(EXT_SYM) $(ASAN_LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_ASAN_OBJ) $(ASAN_LIB_OBJ) $(LDFLAGS) $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/fixture.c tests/unit/fixture.h $(B)/libkvmtune.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(B)/libkvmtune.a $(WRAP) -lcmocka $(LIBS)
+$(UNIT_BIN): $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/fixture.o $(B)/libkvmtune.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(WRAP) -lcmocka $(LIBS)
 
-# The sanitizer build recompiles the library so the instrumented code is what is tested.
-$(B)/asan/%: tests/unit/%.c tests/unit/fixture.c $(LIB_SRC) $(wildcard lib/*.h)
+$(ASAN_OBJ): $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< tests/unit/fixture.c $(LIB_SRC) $(WRAP) -lcmocka $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(OBJ_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+$(UNIT_ASAN_BIN): $(B)/asan/%: $(B)/asan/tests/unit/%.o $(B)/asan/tests/unit/fixture.o $(ASAN_LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WRAP) -lcmocka $(LIBS)
+
+$(FUZZ_OBJ): $(B)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LIBS)
+	$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_BIN): $(B)/fuzz/%: $(B)/fuzz/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
+	$(CLANG) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 check: check-unit check-python
 
@@ -148,3 +168,5 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+-include $(patsubst %.o,%.d,$(LIB_OBJ) $(HELPER_OBJ) $(UNIT_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ) $(EXT_OBJ))

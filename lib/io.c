@@ -43,7 +43,8 @@ static int open_rel(const struct kt_ctx *ctx, const char *path, int flags)
 
 	if (!kt_path_is_safe(path))
 		return -EINVAL;
-	fd = openat(kt_ctx_root_fd(ctx), path, flags | O_CLOEXEC | O_NOCTTY);
+	/* Files created get no permissions beyond the owner's until the caller says so. */
+	fd = openat(kt_ctx_root_fd(ctx), path, flags | O_CLOEXEC | O_NOCTTY, 0600);
 	return fd < 0 ? kt_negerrno() : fd;
 }
 
@@ -190,6 +191,121 @@ int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode)
 	return 0;
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return kt_negerrno();
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data,
+			 size_t len, unsigned mode)
+{
+	kt_cleanup_close int fd = -1, dfd = -1;
+	const char *base = strrchr(path, '/');
+	char dir[4096], tmp[4096];
+	size_t dlen;
+	int r, n;
+
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	base = base ? base + 1 : path;
+	dlen = (size_t)(base - path);
+	if (dlen >= sizeof(dir))
+		return -ENAMETOOLONG;
+	/* The directory itself, for the fsync that makes the rename durable. */
+	if (dlen)
+		snprintf(dir, sizeof(dir), "%.*s", (int)dlen - 1, path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	n = snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp", (int)dlen, path, base);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open_rel(ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	r = fchmod(fd, mode) < 0 ? kt_negerrno() : 0;
+	if (r == 0)
+		r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = kt_negerrno();
+	if (r == 0)
+		r = kt_rename(ctx, tmp, path, 0);
+	if (r < 0) {
+		kt_unlink(ctx, tmp);
+		return r;
+	}
+	dfd = open_rel(ctx, dir, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0)
+		fsync(dfd);
+	return 0;
+}
+
+int kt_unlink(const struct kt_ctx *ctx, const char *path)
+{
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	return unlinkat(kt_ctx_root_fd(ctx), path, 0) < 0 ? kt_negerrno() : 0;
+}
+
+int kt_rename(const struct kt_ctx *ctx, const char *from, const char *to, unsigned flags)
+{
+	int fd = kt_ctx_root_fd(ctx);
+
+	if (!kt_path_is_safe(from) || !kt_path_is_safe(to))
+		return -EINVAL;
+	return renameat2(fd, from, fd, to, flags) < 0 ? kt_negerrno() : 0;
+}
+
+int kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret)
+{
+	if (!kt_path_is_safe(path))
+		return -EINVAL;
+	return fstatat(kt_ctx_root_fd(ctx), path, ret, 0) < 0 ? kt_negerrno() : 0;
+}
+
+int kt_dir_for_each(const struct kt_ctx *ctx, const char *path, kt_dir_fn fn, void *data)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = open_rel(ctx, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		r = kt_negerrno();
+		close(fd);
+		return r;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				r = kt_negerrno();
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = fn(data, de->d_name);
+		if (r != 0)
+			break;
+	}
+	closedir(d);
+	return r;
+}
+
 int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode)
 {
 	int fd;
@@ -213,36 +329,4 @@ int kt_read_link(const struct kt_ctx *ctx, const char *path, char *buf, size_t s
 		return -ENAMETOOLONG;
 	buf[n] = '\0';
 	return (int)n;
-}
-
-int kt_dir_each(const struct kt_ctx *ctx, const char *path,
-		int (*fn)(void *data, const char *name), void *data)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
-
-	fd = open_rel(ctx, path, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		r = kt_negerrno();
-		close(fd);
-		return r;
-	}
-	while (r == 0 && (de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			r = fn(data, de->d_name);
-	closedir(d);
-	return r;
-}
-
-int kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret)
-{
-	if (!kt_path_is_safe(path))
-		return -EINVAL;
-	if (fstatat(kt_ctx_root_fd(ctx), path, ret, 0) < 0)
-		return kt_negerrno();
-	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "ctx.h"
 
@@ -31,19 +32,27 @@ int kt_pread_attr(int fd, char *buf, size_t size);
 bool kt_attr_exists(const struct kt_ctx *ctx, const char *path);
 /* mkdir -p relative to the root. */
 int kt_mkdir_p(const struct kt_ctx *ctx, const char *path, unsigned mode);
+
+/*
+ * Replaces path with data so that a crash leaves either the old or the new contents: a
+ * temporary ".<name>.tmp" beside it, fsync, rename over path, fsync of the directory.
+ * The directory must exist.
+ */
+int kt_write_file_atomic(const struct kt_ctx *ctx, const char *path, const char *data,
+			 size_t len, unsigned mode);
+/* -ENOENT when path does not exist: the caller decides whether that is a failure. */
+int kt_unlink(const struct kt_ctx *ctx, const char *path);
+/* flags as renameat2(2): RENAME_NOREPLACE fails with -EEXIST instead of replacing to. */
+int kt_rename(const struct kt_ctx *ctx, const char *from, const char *to, unsigned flags);
+/* stat(2), following symlinks. */
+int kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);
+/*
+ * Calls fn with the name of each entry of the directory path (not "." or ".."), in the
+ * order readdir gives them; fn returns non-zero to stop, and that value is returned.
+ */
+typedef int (*kt_dir_fn)(void *data, const char *name);
+int kt_dir_for_each(const struct kt_ctx *ctx, const char *path, kt_dir_fn fn, void *data);
 /* open(2) of a regular file below the root, for what keeps a descriptor (locks). */
 int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode);
 /* readlink(2) below the root; NUL-terminated, -ENAMETOOLONG when it does not fit. */
 int kt_read_link(const struct kt_ctx *ctx, const char *path, char *buf, size_t size);
-/*
- * Calls fn with each entry of the directory path (not "." or ".."), in readdir order;
- * fn returns non-zero to stop, and that is returned.
- */
-int kt_dir_each(const struct kt_ctx *ctx, const char *path,
-		int (*fn)(void *data, const char *name), void *data);
-/*
- * stat(2) below the root, following symlinks. A primitive of its own so that unit tests can
- * give fixture files the device numbers of the machine they describe (-Wl,--wrap).
- */
-struct stat;
-int kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);

@@ -249,7 +249,7 @@ static int resolve_below(struct builder *b, const char *device, enum kt_iosched_
 		struct slaves s = { b, depth, 0 };
 
 		snprintf(path, sizeof(path), "sys/class/block/%s/slaves", name);
-		r = kt_dir_each(b->ctx, path, one_slave, &s);
+		r = kt_dir_for_each(b->ctx, path, one_slave, &s);
 		if (r < 0 && s.r == 0)
 			note(b, "cannot list /%s: %s", path, strerror(-r));
 		return s.r;

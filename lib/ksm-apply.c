@@ -304,7 +304,8 @@ static int load_journal(const struct kt_ctx *ctx, const char *name, struct kt_ks
 	r = values_from_journal(&kv, ret);
 	kt_kvlist_clear(&kv);
 	if (r < 0) {
-		kt_err(ctx, "journal %s names an unknown knob or value: ignoring it", name);
+		/* Kept for whoever checks the host, as kt_journal_read() keeps corrupt ones. */
+		kt_journal_set_aside(ctx, name, "an unknown knob or value");
 		memset(ret, 0, sizeof(*ret));
 		return 0;
 	}

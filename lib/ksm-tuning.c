@@ -221,6 +221,10 @@ int kt_ksm_restore_journal(const struct kt_ctx *ctx, const char *journal, const 
 		       journal ? journal : "");
 		return -EINVAL;
 	}
+	/* Under the lock: a journal is looked at only by its one writer at a time. */
+	r = kt_lock_take(ctx, KT_KSM_LOCK, holder, journal, &fd);
+	if (r < 0)
+		return r;
 	r = kt_journal_read(ctx, journal, &kv);
 	kt_kvlist_clear(&kv);
 	if (r == -ENOENT) {
@@ -228,13 +232,11 @@ int kt_ksm_restore_journal(const struct kt_ctx *ctx, const char *journal, const 
 		kt_err(ctx, "there is no journal '%s' in /%s; %s%s", journal, KT_STATE_DIR,
 		       names.text[0] ? "journals present: " : "none is present",
 		       names.text);
+	}
+	if (r < 0) {
+		kt_lock_release(fd);
 		return r;
 	}
-	if (r < 0)
-		return r;
-	r = kt_lock_take(ctx, KT_KSM_LOCK, holder, journal, &fd);
-	if (r < 0)
-		return r;
 	r = kt_ksm_untune(ctx, journal, NULL);
 	if (r < 0)
 		kt_err(ctx, "cannot restore KSM from the journal %s: %s", journal, strerror(-r));

@@ -156,12 +156,31 @@ static int ksmtuned_line(void *user, const char *section, const char *name, cons
 	return 1;
 }
 
+int kt_ksmctl_config_ksmtuned_parse(const struct kt_ctx *ctx, const char *path, const char *text,
+				    uint64_t mem_total, struct kt_ksmctl_config *cfg)
+{
+	struct ksmtuned_parse p = { ctx, path, *cfg, mem_total, 0 };
+	int r;
+
+	r = ini_parse_string(text, ksmtuned_line, &p);
+	if (r > 0) {
+		kt_err(ctx, "ksmtuned_conf=%s: line %d is not KEY=value", path, r);
+		return -EINVAL;
+	}
+	if (r < 0)
+		return -ENOMEM;
+	if (p.bad)
+		return -EINVAL;
+	*cfg = p.cfg;
+	return 0;
+}
+
 int kt_ksmctl_config_ksmtuned(const struct kt_ctx *ctx, struct kt_ksmctl_config *cfg,
 			      const char *path)
 {
-	struct ksmtuned_parse p = { ctx, path, *cfg, 0, 0 };
 	kt_cleanup_free char *text = NULL;
 	struct kt_meminfo mi;
+	uint64_t mem_total = 0;
 	int r;
 
 	if (!path || !*path)
@@ -176,14 +195,6 @@ int kt_ksmctl_config_ksmtuned(const struct kt_ctx *ctx, struct kt_ksmctl_config 
 		return r;
 	}
 	if (kt_meminfo_read(ctx, &mi) == 0)
-		p.mem_total = mi.mem_total;
-	r = ini_parse_string(text, ksmtuned_line, &p);
-	if (r > 0) {
-		kt_err(ctx, "ksmtuned_conf=%s: line %d is not KEY=value", path, r);
-		return -EINVAL;
-	}
-	if (p.bad)
-		return -EINVAL;
-	*cfg = p.cfg;
-	return 0;
+		mem_total = mi.mem_total;
+	return kt_ksmctl_config_ksmtuned_parse(ctx, path, text, mem_total, cfg);
 }

@@ -205,7 +205,7 @@ static bool guests_changed(struct kt_ksmctl_runner *r)
 	struct stat st;
 
 	/* Without the directory there is no signal: the periodic refresh has to do. */
-	if (fstatat(kt_ctx_root_fd(r->ctx), LIBVIRT_QEMU_RUN_DIR, &st, 0) < 0)
+	if (kt_stat(r->ctx, LIBVIRT_QEMU_RUN_DIR, &st) < 0)
 		return false;
 	if (st.st_mtim.tv_sec == r->run_dir_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == r->run_dir_mtime.tv_nsec)

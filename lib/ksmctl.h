@@ -133,3 +133,10 @@ int kt_ksmctl_config_set(const struct kt_ctx *ctx, struct kt_ksmctl_config *cfg,
 /* Takes KSM_THRES_COEF, KSM_THRES_CONST, KSM_NPAGES_MIN/MAX and KSM_SLEEP_MSEC from ksmtuned.conf. */
 int kt_ksmctl_config_ksmtuned(const struct kt_ctx *ctx, struct kt_ksmctl_config *cfg,
 			      const char *path);
+/*
+ * The same for text already read, without I/O: mem_total (bytes, 0 when unknown) scales
+ * KSM_SLEEP_MSEC as ksmtuned does, path only names the file in messages. cfg is changed
+ * only on success.
+ */
+int kt_ksmctl_config_ksmtuned_parse(const struct kt_ctx *ctx, const char *path, const char *text,
+				    uint64_t mem_total, struct kt_ksmctl_config *cfg);

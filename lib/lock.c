@@ -27,7 +27,7 @@ static void one_line(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
-static int parse_info(const char *text, struct kt_lock_info *ret)
+int kt_lock_parse(const char *text, struct kt_lock_info *ret)
 {
 	struct kt_lock_info info;
 	const char *p = text;
@@ -66,7 +66,7 @@ static int read_info(int fd, struct kt_lock_info *ret)
 		return kt_negerrno();
 	}
 	buf[n] = '\0';
-	return parse_info(buf, ret);
+	return kt_lock_parse(buf, ret);
 }
 
 static struct flock whole_file(short type)

@@ -30,6 +30,8 @@ struct kt_lock_info {
  */
 int kt_lock_take(const struct kt_ctx *ctx, const char *area, const char *holder,
 		 const char *journal, int *ret_fd);
+/* The holder file's "pid=", "holder=" and "journal=" lines; unknown lines are skipped. */
+int kt_lock_parse(const char *text, struct kt_lock_info *ret);
 /* Accepts -1; returns -1. */
 int kt_lock_release(int fd);
 /* 1 and who holds area's lock, 0 when nobody does, or -errno. */

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,35 +6,32 @@
 #include "parse.h"
 #include "procscan.h"
 
+struct walk_data {
+	const struct kt_ctx *ctx;
+	kt_proc_fn fn;
+	void *data;
+};
+
+static int walk_one(void *data, const char *name)
+{
+	struct walk_data *wd = data;
+	char path[64], comm[64];
+	long long pid;
+
+	if (kt_parse_int(name, 1, INT32_MAX, &pid) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "proc/%lld/comm", pid);
+	/* The process may have exited since readdir. */
+	if (kt_read_attr(wd->ctx, path, comm, sizeof(comm)) < 0)
+		return 0;
+	return wd->fn(wd->data, (pid_t)pid, comm);
+}
+
 int kt_proc_walk(const struct kt_ctx *ctx, kt_proc_fn fn, void *data)
 {
-	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	struct walk_data wd = { ctx, fn, data };
 
-	fd = openat(kt_ctx_root_fd(ctx), "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return kt_negerrno();
-	d = fdopendir(fd);
-	if (!d) {
-		r = kt_negerrno();
-		close(fd);
-		return r;
-	}
-	while (r == 0 && (de = readdir(d))) {
-		char path[64], comm[64];
-		long long pid;
-
-		if (kt_parse_int(de->d_name, 1, INT32_MAX, &pid) < 0)
-			continue;
-		snprintf(path, sizeof(path), "proc/%lld/comm", pid);
-		/* The process may have exited since readdir. */
-		if (kt_read_attr(ctx, path, comm, sizeof(comm)) < 0)
-			continue;
-		r = fn(data, (pid_t)pid, comm);
-	}
-	closedir(d);
-	return r;
+	return kt_dir_for_each(ctx, "proc", walk_one, &wd);
 }
 
 struct find_data {

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* libFuzzer target: /proc/meminfo, /proc/pressure/memory and /proc/<pid>/stat as the kernel (or a dump) gives them. */
+/*
+ * libFuzzer target: /proc/meminfo, /proc/pressure/memory, /proc/<pid>/stat and /proc/cmdline
+ * as the kernel (or a dump) gives them.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +10,7 @@
 #include "ksm-status.h"
 #include "meminfo.h"
 #include "psi.h"
+#include "topology.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kt_meminfo mi;
 	struct kt_psi psi;
+	struct kt_cpuset isolated;
 	uint64_t ticks;
 	char *text;
 
@@ -27,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kt_meminfo_parse(text, &mi);
 	kt_psi_parse(text, &psi);
 	kt_proc_stat_cpu_ticks(text, &ticks);
+	kt_topology_parse_cmdline(text, &isolated);
 	free(text);
 	return 0;
 }

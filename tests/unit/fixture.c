@@ -2,11 +2,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -16,6 +19,171 @@
 #include "io.h"
 
 struct fake_kernel fake_kernel;
+struct fs_guard fs_guard;
+
+/* Roots of the fixtures open now (resolved), the only places the library may reach. */
+static char guard_roots[8][PATH_MAX];
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void guard_add_root(const char *root)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(root, real))
+		fail_msg("cannot resolve fixture root %s: %s", root, strerror(errno));
+	pthread_mutex_lock(&guard_lock);
+	for (size_t i = 0; i < KT_ELEMENTSOF(guard_roots); i++)
+		if (!guard_roots[i][0]) {
+			snprintf(guard_roots[i], sizeof(guard_roots[i]), "%s", real);
+			pthread_mutex_unlock(&guard_lock);
+			return;
+		}
+	pthread_mutex_unlock(&guard_lock);
+	fail_msg("more than %zu fixtures open at once", KT_ELEMENTSOF(guard_roots));
+}
+
+static void guard_remove_root(const char *root)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(root, real))
+		return;
+	pthread_mutex_lock(&guard_lock);
+	for (size_t i = 0; i < KT_ELEMENTSOF(guard_roots); i++)
+		if (strcmp(guard_roots[i], real) == 0)
+			guard_roots[i][0] = '\0';
+	pthread_mutex_unlock(&guard_lock);
+}
+
+/* Where dirfd + path lands, as the kernel will resolve it (symlinks included, if it exists). */
+static void guard_resolve(int dirfd, const char *path, char *buf, size_t size)
+{
+	char dir[PATH_MAX] = "", joined[2 * PATH_MAX + 2], real[PATH_MAX];
+
+	if (path[0] != '/') {
+		if (dirfd == AT_FDCWD) {
+			if (!getcwd(dir, sizeof(dir)))
+				snprintf(dir, sizeof(dir), "(unknown cwd)");
+		} else {
+			char link[64];
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+			n = readlink(link, dir, sizeof(dir) - 1);
+			if (n < 0)
+				snprintf(dir, sizeof(dir), "(fd %d)", dirfd);
+			else
+				dir[n] = '\0';
+		}
+	}
+	snprintf(joined, sizeof(joined), "%s%s%s", dir, *dir && strcmp(dir, "/") != 0 ? "/" : "",
+		 path);
+	/* A path too long to show is still refused: it cannot be inside a fixture either. */
+	if (snprintf(buf, size, "%s", realpath(joined, real) ? real : joined) >= (int)size)
+		buf[size - 1] = '\0';
+}
+
+/* 0 to let the call through; -1 with errno EPERM when it leaves every fixture. */
+static int guard(const char *op, int dirfd, const char *path)
+{
+	char where[sizeof(fs_guard.last)];
+	bool inside = false, expect;
+
+	guard_resolve(dirfd, path, where, sizeof(where));
+	pthread_mutex_lock(&guard_lock);
+	for (size_t i = 0; !inside && i < KT_ELEMENTSOF(guard_roots); i++) {
+		size_t len = strlen(guard_roots[i]);
+
+		inside = len && strncmp(where, guard_roots[i], len) == 0 &&
+			 (where[len] == '/' || where[len] == '\0');
+	}
+	expect = fs_guard.expect;
+	if (!inside) {
+		memcpy(fs_guard.last, where, sizeof(fs_guard.last));
+		if (expect)
+			fs_guard.caught++;
+		else
+			fs_guard.unexpected++;
+	}
+	pthread_mutex_unlock(&guard_lock);
+	if (inside)
+		return 0;
+	if (!expect)
+		fprintf(stderr, "UNIT TEST LEFT ITS FIXTURE: the library tried to %s %s%s (refused)\n",
+			op, where,
+			strncmp(where, "/sys", 4) == 0 || strncmp(where, "/proc", 5) == 0
+				? ", on the host's real kernel"
+				: "");
+	errno = EPERM;
+	return -1;
+}
+
+int __real_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
+int __real_faccessat(int dirfd, const char *path, int mode, int flags);
+int __wrap_faccessat(int dirfd, const char *path, int mode, int flags);
+int __real_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+int __wrap_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+int __real_mkdirat(int dirfd, const char *path, mode_t mode);
+int __wrap_mkdirat(int dirfd, const char *path, mode_t mode);
+int __real_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		     unsigned flags);
+int __wrap_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		     unsigned flags);
+int __real_unlinkat(int dirfd, const char *path, int flags);
+int __wrap_unlinkat(int dirfd, const char *path, int flags);
+
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	if (flags & (O_CREAT | __O_TMPFILE)) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (guard("open", dirfd, path) < 0)
+		return -1;
+	return __real_openat(dirfd, path, flags, mode);
+}
+
+int __wrap_faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	if (guard("access", dirfd, path) < 0)
+		return -1;
+	return __real_faccessat(dirfd, path, mode, flags);
+}
+
+int __wrap_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	if (guard("stat", dirfd, path) < 0)
+		return -1;
+	return __real_fstatat(dirfd, path, st, flags);
+}
+
+int __wrap_mkdirat(int dirfd, const char *path, mode_t mode)
+{
+	if (guard("create the directory", dirfd, path) < 0)
+		return -1;
+	return __real_mkdirat(dirfd, path, mode);
+}
+
+int __wrap_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		     unsigned flags)
+{
+	if (guard("rename", olddirfd, oldpath) < 0 || guard("rename to", newdirfd, newpath) < 0)
+		return -1;
+	return __real_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+int __wrap_unlinkat(int dirfd, const char *path, int flags)
+{
+	if (guard("remove", dirfd, path) < 0)
+		return -1;
+	return __real_unlinkat(dirfd, path, flags);
+}
 
 static void collect(void *data, enum kt_log_prio prio, const char *msg)
 {
@@ -96,16 +264,26 @@ struct fixture *fixture_open(const char *name)
 		fail_msg("cannot copy fixture %s to %s", src, f->root);
 	assert_int_equal(kt_ctx_new(f->root, &f->ctx), 0);
 	kt_ctx_set_log_fn(f->ctx, collect, f);
+	guard_add_root(f->root);
+	f->guard_unexpected = fs_guard.unexpected;
 	return f;
 }
 
 void fixture_close(struct fixture *f)
 {
+	int left;
+
 	if (!f)
 		return;
+	left = fs_guard.unexpected - f->guard_unexpected;
+	guard_remove_root(f->root);
 	kt_ctx_unref(f->ctx);
 	nftw(f->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
+	fs_guard.reported = fs_guard.unexpected;
+	if (left)
+		fail_msg("the library reached outside the fixture %d time(s), last %s", left,
+			 fs_guard.last);
 }
 
 const char *fixture_read(struct fixture *f, const char *rel)
@@ -322,9 +500,29 @@ static void snapshot_host(char *buf, size_t size)
 		closedir(d);
 }
 
+/*
+ * Whatever changes the host's KSM on purpose (integration tests, benches) holds this lock
+ * while it runs, and unit tests run at the same time on a shared machine.
+ */
+#define HOST_LOCK "/run/lock/kvmtune-host.lock"
+static bool host_lock_was_held;
+
+static bool host_lock_held(void)
+{
+	int fd = open(HOST_LOCK, O_RDONLY | O_CLOEXEC);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 int host_guard_setup(void **state)
 {
 	(void)state;
+	host_lock_was_held = host_lock_held();
 	snapshot_host(host_ksm, sizeof(host_ksm));
 	return 0;
 }
@@ -334,11 +532,23 @@ int host_guard_teardown(void **state)
 	char now[4096];
 
 	(void)state;
-	snapshot_host(now, sizeof(now));
-	if (strcmp(now, host_ksm) != 0) {
-		fprintf(stderr, "a unit test changed the host's /sys/kernel/mm/ksm:\n%s\n-> %s\n",
-			host_ksm, now);
+	/* What no fixture_close() could pin on a test (a thread, a test without fixture). */
+	if (fs_guard.unexpected > fs_guard.reported) {
+		fprintf(stderr, "the library reached outside its fixture %d time(s), last %s\n",
+			fs_guard.unexpected - fs_guard.reported, fs_guard.last);
 		return -1;
 	}
-	return 0;
+	snapshot_host(now, sizeof(now));
+	if (strcmp(now, host_ksm) == 0)
+		return 0;
+	/* The guard above kept the library off the host: someone else's run changed it. */
+	if (host_lock_was_held || host_lock_held()) {
+		fprintf(stderr, "the host's /sys/kernel/mm/ksm changed while %s was held by another "
+				"run, not by these tests:\n%s\n-> %s\n",
+			HOST_LOCK, host_ksm, now);
+		return 0;
+	}
+	fprintf(stderr, "a unit test changed the host's /sys/kernel/mm/ksm:\n%s\n-> %s\n", host_ksm,
+		now);
+	return -1;
 }

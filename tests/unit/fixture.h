@@ -17,6 +17,7 @@ struct fixture {
 	int errors;
 	int warnings;
 	char buf[4096];
+	int guard_unexpected;
 };
 
 struct fixture *fixture_open(const char *name);
@@ -52,6 +53,28 @@ int __wrap_kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret)
 /* Index of the first recorded write "knob=value", or -1. */
 int fake_kernel_find(const char *write);
 
-/* Group setup/teardown: fail the group if the host's real /sys/kernel/mm/ksm changed. */
+/*
+ * Group setup/teardown: fail the group if the host's real /sys/kernel/mm/ksm changed, or if
+ * the library reached outside a fixture (below).
+ */
 int host_guard_setup(void **state);
 int host_guard_teardown(void **state);
+
+/*
+ * The libc calls io.c makes with a path (openat, faccessat, fstatat, mkdirat, renameat2,
+ * unlinkat) are wrapped (-Wl,--wrap) by a guard that resolves the path they were given
+ * (the directory fd through /proc/self/fd, then symlinks) and refuses with EPERM anything
+ * that is not below the root of an open fixture: the host's /sys and /proc above all. An
+ * unexpected refusal is printed with the path at once, fails the test in fixture_close()
+ * and the group in host_guard_teardown(). A test that means to trip it sets expect: then
+ * refusals are only counted in caught, with the last path in last.
+ */
+struct fs_guard {
+	bool expect;
+	int caught;
+	int unexpected;
+	int reported;
+	char last[4096];
+};
+
+extern struct fs_guard fs_guard;

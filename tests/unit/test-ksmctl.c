@@ -401,6 +401,49 @@ static void test_ksmtuned_conf(void **state)
 	fixture_close(f);
 }
 
+static void test_ksmtuned_parse(void **state)
+{
+	static const struct {
+		uint64_t mem_total;
+		unsigned sleep_ms;
+	} sleeps[] = {
+		/* ksmtuned's own scaling: 10 ms at 16 GiB, longer on smaller hosts, never below 10. */
+		{ 16 * GIB, 10 },
+		{ 8 * GIB, 20 },
+		{ 2 * GIB, 80 },
+		{ 64 * GIB, 10 },
+		{ 0, 10 },
+	};
+	struct fixture *f = fixture_open("ksm-6.18");
+	struct kt_ksmctl_config cfg, before;
+
+	(void)state;
+	for (size_t i = 0; i < KT_ELEMENTSOF(sleeps); i++) {
+		kt_ksmctl_config_default(&cfg);
+		assert_int_equal(kt_ksmctl_config_ksmtuned_parse(f->ctx, "/k.conf",
+								 "KSM_SLEEP_MSEC=10\nKSM_NPAGES_MIN=64\n",
+								 sleeps[i].mem_total, &cfg),
+				 0);
+		assert_int_equal(cfg.merge_sleep_ms, sleeps[i].sleep_ms);
+		assert_int_equal(cfg.idle_pages, 64);
+	}
+	/* One bad line and nothing is taken, every bad line is named. */
+	kt_ksmctl_config_default(&cfg);
+	before = cfg;
+	assert_int_equal(kt_ksmctl_config_ksmtuned_parse(f->ctx, "/k.conf",
+							 "KSM_THRES_COEF=30\nKSM_NPAGES_MAX=0\n"
+							 "KSM_TURBO=1\n",
+							 16 * GIB, &cfg),
+			 -EINVAL);
+	assert_memory_equal(&cfg, &before, sizeof(cfg));
+	assert_non_null(strstr(f->log, "/k.conf: KSM_NPAGES_MAX=0 is not a value kvmtune understands"));
+	assert_non_null(strstr(f->log, "/k.conf: KSM_TURBO=1 is not a value kvmtune understands"));
+	assert_int_equal(kt_ksmctl_config_ksmtuned_parse(f->ctx, "/k.conf", "[section\n", 0, &cfg),
+			 -EINVAL);
+	assert_non_null(strstr(f->log, "ksmtuned_conf=/k.conf: line 1 is not KEY=value"));
+	fixture_close(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_advisor_mode),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_ksmtuned_conf),
+		cmocka_unit_test(test_ksmtuned_parse),
 	};
 
 	return cmocka_run_group_tests_name("ksmctl", tests, host_guard_setup, host_guard_teardown);
