@@ -410,18 +410,19 @@ int kt_iosched_restore_journal(const struct kt_ctx *ctx, const char *journal, co
 
 	if (!journal_name_ok(ctx, journal))
 		return -EINVAL;
+	/* Only under the lock: a tuning applied meanwhile would rewrite the journal. */
+	r = kt_lock_take(ctx, KT_IOSCHED_LOCK, holder, journal, &fd);
+	if (r < 0)
+		return r;
 	r = kt_journal_read(ctx, journal, &kv);
 	kt_kvlist_clear(&kv);
 	if (r == -ENOENT) {
 		kt_err(ctx, "there is no journal '%s' in /%s", journal, KT_STATE_DIR);
+		kt_lock_release(fd);
 		return r;
 	}
-	if (r < 0)
-		return r;
-	r = kt_lock_take(ctx, KT_IOSCHED_LOCK, holder, journal, &fd);
-	if (r < 0)
-		return r;
-	r = untune(ctx, journal, NULL);
+	if (r >= 0)
+		r = untune(ctx, journal, NULL);
 	if (r < 0)
 		kt_err(ctx, "cannot restore the block queues from the journal %s: %s", journal,
 		       strerror(-r));
