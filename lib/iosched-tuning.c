@@ -2,6 +2,7 @@
 /* A kvm_iosched section applied: lock, journal, writes in the kernel's order, rollback. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "io.h"
 #include "iosched.h"
@@ -20,7 +21,22 @@ struct kt_iosched_tuning {
 	struct kt_kvlist orig;
 	unsigned devices;
 	unsigned writes;
+	/* For refreshes: the section's options, and when libvirt's run directory last changed. */
+	struct kt_iosched_config cfg;
+	long long guests_changed;
 };
+
+/* libvirt's QEMU driver keeps a file per running domain here: it changes as they come and go. */
+#define LIBVIRT_QEMU_RUN_DIR "run/libvirt/qemu"
+
+static long long guests_changed(const struct kt_ctx *ctx)
+{
+	struct stat st;
+
+	if (kt_stat(ctx, LIBVIRT_QEMU_RUN_DIR, &st) < 0)
+		return 0;
+	return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
 
 struct domains {
 	struct kt_iosched_domain *items;
@@ -280,6 +296,8 @@ int kt_iosched_tuning_apply(struct kt_ctx *ctx, const char *journal, const char 
 	}
 	t->ctx = kt_ctx_ref(ctx);
 	t->lock_fd = -1;
+	t->cfg = cfg;
+	t->guests_changed = guests_changed(ctx);
 	snprintf(t->journal, sizeof(t->journal), "%s", journal);
 	r = kt_lock_take(ctx, KT_IOSCHED_LOCK, holder ? holder : "kvmtune", journal, &t->lock_fd);
 	if (r >= 0)
@@ -335,6 +353,86 @@ unsigned kt_iosched_tuning_devices(const struct kt_iosched_tuning *t)
 unsigned kt_iosched_tuning_writes(const struct kt_iosched_tuning *t)
 {
 	return t->writes;
+}
+
+/* Whether the device of a journal entry is still one the plan sets. */
+static bool still_wanted(const struct kt_iosched_plan *plan, const char *dev, const char *knob)
+{
+	for (size_t i = 0; i < plan->n_devices; i++) {
+		const struct kt_iosched_device *d = &plan->devices[i];
+
+		if (strcmp(d->name, dev) != 0)
+			continue;
+		/* nr_requests is journalled with the scheduler, which resets it. */
+		if (d->want[0])
+			return true;
+		for (int k = 0; k < KT_IOSCHED_KNOB_MAX; k++)
+			if (d->wanted[k][0] && strcmp(kt_iosched_knob_name(k), knob) == 0)
+				return true;
+		return false;
+	}
+	return false;
+}
+
+int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force)
+{
+	struct kt_kvlist keep = KT_KVLIST_INIT, back = KT_KVLIST_INIT;
+	long long changed = guests_changed(t->ctx);
+	struct kt_iosched_plan plan;
+	int r;
+
+	if (!force && changed == t->guests_changed)
+		return 0;
+	t->guests_changed = changed;
+	r = kt_iosched_plan_load(t->ctx, &t->cfg, &plan);
+	if (r < 0) {
+		kt_iosched_plan_clear(&plan);
+		kt_warn(t->ctx, "cannot resolve the guests' disks again: %s; keeping the settings, "
+				"ignoring",
+			strerror(-r));
+		return r;
+	}
+	/* What backs no guest now gets its original back and leaves the journal. */
+	for (size_t i = 0; i < t->orig.n && r >= 0; i++) {
+		const struct kt_kv *kv = &t->orig.items[i];
+		char dev[KT_IOSCHED_NAME_MAX], knob[32];
+
+		if (split_key(kv->key, dev, knob) && !still_wanted(&plan, dev, knob))
+			r = kt_kvlist_set(&back, kv->key, kv->value);
+		else
+			r = kt_kvlist_set(&keep, kv->key, kv->value);
+	}
+	/* New devices and values: journalled before they are written. */
+	for (size_t i = 0; i < plan.n_devices && r >= 0; i++) {
+		const struct kt_iosched_device *d = &plan.devices[i];
+
+		for (int k = 0; k < KT_IOSCHED_KNOB_MAX && r >= 0; k++)
+			if (differs(d, k))
+				r = journal_add(&keep, d->name, k, d->now[k]);
+		if (r >= 0 && differs(d, KT_IOSCHED_SCHEDULER) && d->now[KT_IOSCHED_NR_REQUESTS][0])
+			r = journal_add(&keep, d->name, KT_IOSCHED_NR_REQUESTS,
+					d->now[KT_IOSCHED_NR_REQUESTS]);
+	}
+	if (r >= 0)
+		r = kt_journal_write(t->ctx, t->journal, &keep);
+	if (r >= 0) {
+		kt_kvlist_clear(&t->orig);
+		t->orig = keep;
+		keep = (struct kt_kvlist)KT_KVLIST_INIT;
+		if (back.n)
+			kt_info(t->ctx, "guests changed: putting back what backs no guest now");
+		r = restore_values(t->ctx, &back);
+		if (r >= 0)
+			r = write_plan(t, &plan);
+	} else {
+		kt_err(t->ctx, "cannot write the journal /%s/%s.journal: %s; the guests' new disks "
+			       "are left as they are",
+		       KT_STATE_DIR, t->journal, strerror(-r));
+	}
+	kt_kvlist_clear(&keep);
+	kt_kvlist_clear(&back);
+	kt_iosched_plan_clear(&plan);
+	return r < 0 ? r : 1;
 }
 
 /* The journal's entries, or what this tuning remembers when the journal is gone. */

@@ -243,6 +243,13 @@ int kt_iosched_tuning_apply(struct kt_ctx *ctx, const char *journal, const char 
 unsigned kt_iosched_tuning_devices(const struct kt_iosched_tuning *t);
 unsigned kt_iosched_tuning_writes(const struct kt_iosched_tuning *t);
 /*
+ * Resolves the guests' disks again when the running domains changed since (libvirt's
+ * run/libvirt/qemu changed) or when forced: devices that now back a guest are journalled
+ * and set, devices that no longer do get their originals back and leave the journal.
+ * 1 when it looked again, 0 when nothing changed, -errno (logged; the settings stay).
+ */
+int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force);
+/*
  * Puts the originals back when restore (else the journal keeps them), releases the lock and
  * frees t, whatever fails. Accepts NULL.
  */

@@ -9,7 +9,8 @@ loop devices. Each device gets the scheduler of its class (NVMe and SSD: none; H
 mq-deadline, or bfq when bfq_guests guests share it; loop: none), the queue knobs asked
 for, or an override; devices that back no guest are left alone. Everything is checked
 before anything is written, journalled on disk, and restored on profile switch or
-tuned-adm off. The domains are read again on every apply.
+tuned-adm off. The domains are read again on every apply, and, with tuned's dynamic tuning
+on, whenever libvirt starts or stops one (checked every update_interval).
 
 Resolution, policy, the lock and the journal are the library's (kt_iosched_tuning_apply):
 this shim holds the option table and tuned's API only.
@@ -56,7 +57,8 @@ class KvmIoschedPlugin(base.Plugin):
 
     def _instance_init(self, instance):
         instance._has_static_tuning = True
-        instance._has_dynamic_tuning = False
+        # Dynamic tuning: guests that start or stop are looked at on tuned's update.
+        instance._has_dynamic_tuning = True
         instance._kt_tuning = None
         instance._kt_journal_kept = False
         self._contexts[instance.name] = kt.make_context(kt.prefix(PLUGIN, instance))
@@ -89,6 +91,19 @@ class KvmIoschedPlugin(base.Plugin):
             if not kt.log_verification(self, "%s.%s" % (instance.name, name), wanted, current, good):
                 ok = False
         return ok
+
+    def _instance_update_dynamic(self, instance, device):
+        tuning = instance._kt_tuning
+        if tuning is None:
+            return
+        try:
+            tuning.refresh()
+        except (ValueError, OSError) as e:
+            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+
+    def _instance_unapply_dynamic(self, instance, device):
+        # The static unapply puts everything back, whatever refreshes changed.
+        pass
 
     def _instance_unapply_static(self, instance, *args, **kwargs):
         restore = kt.should_restore(args, kwargs)

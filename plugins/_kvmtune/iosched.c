@@ -17,9 +17,15 @@ static PyObject *iosched_stats(void *impl)
 			     kt_iosched_tuning_writes(impl));
 }
 
+static int iosched_refresh(void *impl, bool force)
+{
+	return kt_iosched_tuning_refresh(impl, force);
+}
+
 static const struct kt_py_tuning_ops iosched_ops = {
 	.unapply = iosched_unapply,
 	.stats = iosched_stats,
+	.refresh = iosched_refresh,
 };
 
 static int options_of(PyObject *args, const char *format, const char **journal,

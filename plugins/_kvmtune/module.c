@@ -365,6 +365,29 @@ static PyObject *Tuning_stats(PyObject *op, PyObject *Py_UNUSED(args))
 	return self->ops->stats(self->impl);
 }
 
+static PyObject *Tuning_refresh(PyObject *op, PyObject *args, PyObject *kwds)
+{
+	kt_py_tuning *self = (kt_py_tuning *)op;
+	static char *kwlist[] = { "force", NULL };
+	int force = 0, r;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|p:refresh", kwlist, &force))
+		return NULL;
+	if (!self->impl) {
+		PyErr_SetString(PyExc_RuntimeError, "the tuning was unapplied already");
+		return NULL;
+	}
+	if (!self->ops->refresh)
+		return PyLong_FromLong(0);
+	kt_py_call_begin(self->owner);
+	Py_BEGIN_ALLOW_THREADS
+	r = self->ops->refresh(self->impl, force);
+	Py_END_ALLOW_THREADS
+	if (kt_py_call_end(self->owner, r, NULL) < 0)
+		return NULL;
+	return PyLong_FromLong(r);
+}
+
 static int Tuning_traverse(PyObject *op, visitproc visit, void *arg)
 {
 	Py_VISIT((PyObject *)((kt_py_tuning *)op)->owner);
@@ -398,6 +421,9 @@ static PyMethodDef Tuning_methods[] = {
 	  "unapply(restore=True): stop its loop, put the originals back (or leave them to the "
 	  "journal), release the lock" },
 	{ "stats", Tuning_stats, METH_NOARGS, "stats() -> dict of what it is doing" },
+	{ "refresh", (PyCFunction)(void (*)(void))Tuning_refresh, METH_VARARGS | METH_KEYWORDS,
+	  "refresh(force=False) -> 1 when it looked again at what it tunes (guests came or "
+	  "went), 0 when nothing changed" },
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -40,6 +40,8 @@ struct kt_py_tuning_ops {
 	int (*unapply)(void *impl, bool restore);
 	/* A dict of what it is doing, with the GIL held; NULL for no stats. */
 	PyObject *(*stats)(void *impl);
+	/* Looks again at what it tunes (guests come and go), GIL released; NULL for none. */
+	int (*refresh)(void *impl, bool force);
 };
 
 /* Context methods return NULL with an exception set unless the context is initialised. */

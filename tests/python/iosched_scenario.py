@@ -55,7 +55,31 @@ def main():
     plugin.init_devices()
     obs = {"class": cls.__name__, "before": queues()}
 
-    if scenario == "bad":
+    if scenario == "refresh":
+        # libvirt's run directory changes as guests come and go: tuned's update looks again.
+        rundir = os.path.join(ROOT, "run/libvirt/qemu")
+        os.makedirs(rundir)
+        inst = make_instance(plugin, "iosched", {"libvirt_uri": "${uri}"})
+        plugin.instance_apply_tuning(inst)
+        obs["applied"] = queues()
+        node = os.path.join(ROOT, "libvirt-node.xml")
+        with open(node) as f:
+            text = f.read()
+        # web1 stops.
+        start = text.rindex("<domain", 0, text.index("<name>web1</name>"))
+        end = text.index("</domain>", text.index("<name>web1</name>")) + len("</domain>")
+        text = text[:start] + text[end:]
+        with open(node, "w") as f:
+            f.write(text)
+        plugin.instance_update_tuning(inst)
+        obs["unchanged_dir"] = queues()
+        os.utime(rundir, ns=(1, 10 ** 18))
+        plugin.instance_update_tuning(inst)
+        obs["refreshed"] = queues()
+        unapply(plugin, inst, consts)
+        obs["restored"] = queues()
+        obs["journal_after"] = os.path.exists(JOURNAL)
+    elif scenario == "bad":
         inst = make_instance(plugin, "iosched", {"libvirt_uri": "${uri}", "nr_requests": "1",
                                                  "hdd_scheduler": "../bfq", "bogus": "1"})
         plugin.instance_apply_tuning(inst)

@@ -87,6 +87,20 @@ class IoschedShimTest(unittest.TestCase):
         self.assertFalse(obs["journal_after"])
         self.assertEqual(self.errors(obs), [])
 
+    def test_guests_gone_on_update(self):
+        for version in VERSIONS:
+            obs = self.run_scenario(version, "refresh")
+            self.assertEqual(obs["applied"]["sdb"], "mq-deadline/64", version)
+            # libvirt's run directory did not change: nothing looked at.
+            self.assertEqual(obs["unchanged_dir"], obs["applied"])
+            # web1 stopped: its dm-crypt disks and its loop device have their originals back.
+            self.assertEqual(obs["refreshed"]["sdb"], obs["before"]["sdb"])
+            self.assertEqual(obs["refreshed"]["loop0"], obs["before"]["loop0"])
+            self.assertEqual(obs["refreshed"]["sda"], "none/64")
+            self.assertEqual(obs["restored"], obs["before"])
+            self.assertFalse(obs["journal_after"])
+            self.assertEqual(self.errors(obs), [])
+
     def test_bad_values_refused_in_one_line(self):
         for version in VERSIONS:
             obs = self.run_scenario(version, "bad")

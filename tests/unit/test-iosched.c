@@ -574,6 +574,57 @@ static void test_journal_of_earlier_boot(void **state)
 	fixture_close(f);
 }
 
+/* Guests stop and start: what backs no guest now is put back, a new guest's disk is set. */
+static void test_refresh(void **state)
+{
+	static const char node[] =
+		"<node><domain type='qemu'><name>db1</name><memory>65536</memory>"
+		"<os><type>hvm</type></os><devices>"
+		"<disk type='block'><source dev='/dev/sda'/><target dev='vda'/></disk>"
+		"<disk type='block'><source dev='/dev/vg/guests'/><target dev='vdb'/></disk>"
+		"</devices></domain><domain type='qemu'><name>new1</name><memory>65536</memory>"
+		"<os><type>hvm</type></os><devices>"
+		"<disk type='block'><source dev='/dev/sde'/><target dev='vda'/></disk>"
+		"</devices></domain></node>\n";
+	struct fixture *f = fixture_open(FIXTURE);
+	struct kt_kvlist opts = KT_KVLIST_INIT, journal = KT_KVLIST_INIT;
+	struct kt_iosched_tuning *t = NULL;
+	char before[8192], after[8192];
+
+	(void)state;
+	fixture_opts(f, &opts, NULL);
+	snapshot(f, before, sizeof(before));
+	fake_kernel_reset(true);
+	assert_int_equal(kt_iosched_tuning_apply(f->ctx, "kvm_iosched-a", "test", &opts, &t), 0);
+	/* Nothing changed in libvirt's run directory: nothing to look at. */
+	assert_int_equal(kt_iosched_tuning_refresh(t, false), 0);
+
+	fixture_write(f, "libvirt-node.xml", node);
+	fixture_clear_log(f);
+	assert_int_equal(kt_iosched_tuning_refresh(t, true), 1);
+	assert_int_equal(f->errors, 0);
+	assert_string_equal(fixture_read(f, Q("sde", "scheduler")), "[mq-deadline] kyber bfq none");
+	assert_string_equal(fixture_read(f, Q("sda", "scheduler")), "mq-deadline kyber bfq [none]");
+	assert_string_equal(fixture_read(f, Q("nvme0n1", "scheduler")),
+			    "[none] mq-deadline kyber bfq");
+	/* web1 and the batch guests are gone: their devices have their originals back. */
+	assert_string_equal(fixture_read(f, Q("sdb", "scheduler")), "mq-deadline kyber [bfq] none");
+	assert_string_equal(fixture_read(f, Q("sdd", "scheduler")), "[mq-deadline] kyber bfq none");
+	assert_string_equal(fixture_read(f, Q("loop0", "scheduler")), "none [mq-deadline] kyber bfq");
+	assert_int_equal(kt_journal_read(f->ctx, "kvm_iosched-a", &journal), 0);
+	assert_string_equal(kt_kvlist_get(&journal, "sde.scheduler"), "none");
+	assert_string_equal(kt_kvlist_get(&journal, "sda.scheduler"), "mq-deadline");
+	assert_null(kt_kvlist_get(&journal, "sdb.scheduler"));
+	assert_null(kt_kvlist_get(&journal, "loop0.nr_requests"));
+	kt_kvlist_clear(&journal);
+
+	assert_int_equal(kt_iosched_tuning_unapply(t, true), 0);
+	snapshot(f, after, sizeof(after));
+	assert_string_equal(after, before);
+	kt_kvlist_clear(&opts);
+	fixture_close(f);
+}
+
 /* A loop device detached while tuned: nothing to put back there, the rest is restored. */
 static void test_device_gone(void **state)
 {
@@ -652,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_failed_write_rolls_back),
 		cmocka_unit_test(test_journal_survives),
 		cmocka_unit_test(test_journal_of_earlier_boot),
+		cmocka_unit_test(test_refresh),
 		cmocka_unit_test(test_device_gone),
 		cmocka_unit_test(test_one_writer),
 		cmocka_unit_test(test_verify),
