@@ -5,7 +5,8 @@
 # holding it, and a dm-linear device on that loop device (where this kernel has no
 # device-mapper, a second loop device on the first stands in for it). The schedulers and
 # queue knobs are set by the profile, verified, shown, restored by tuned-adm off, refused
-# whole on bad input, and put back by `kvmtune restore --orphans` after tuned is killed.
+# whole on bad input, put back by `kvmtune restore --orphans` after tuned is killed, and
+# put back by tuned's update once the guest stops.
 # Every queue setting of the host is compared before and after; guests, devices, daemons
 # and /etc/tuned are put back whatever fails.
 set -u
@@ -70,6 +71,14 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# wait_for SECONDS COMMAND...: polls until the command succeeds.
+wait_for() {
+	local limit=$1
+	shift
+	for _ in $(seq $((limit * 2))); do "$@" && return 0; sleep 0.5; done
+	return 1
+}
 
 sched_of() { # DEV
 	local v
@@ -184,5 +193,17 @@ STARTED_TUNED_PID=
 expect "kvmtune restore --orphans" build/kvmtune restore --orphans
 expect_eq "after a killed tuned: every queue setting back" "$(queues)" "$before"
 expect "the journal is gone after the restore" test ! -e "$JOURNAL"
+
+# 5. The guest stops while the profile is applied: tuned's next update (update_interval,
+# 10 s) sees libvirt's run directory change and puts its devices back.
+queue_is() { [ "$(queues)" = "$1" ]; }
+img_is() { [ "$(sched_of "$img_dev")" = "$1" ]; }
+expect "tuned restarted applies the profile again" start_tuned
+expect "applied on start" wait_for 20 img_is none
+$GUESTS down $PREFIX >/dev/null 2>&1
+expect "the guest stopped: every queue setting back within 30 s" wait_for 30 queue_is "$before"
+expect "the journal keeps nothing of it" test ! -s "$JOURNAL" -o -z "$(grep "^$img_dev\." "$JOURNAL")"
+expect "tuned-adm off (no guest)" tuned-adm off
+expect_eq "no guest: every queue setting back" "$(queues)" "$before"
 
 summary
