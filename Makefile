@@ -3,6 +3,8 @@ VERSION := 0.1.0
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+# The JSON schemas of `kvmtune check --json` and `kvmtune status --json`.
+SCHEMADIR ?= $(PREFIX)/share/kvmtune/schemas
 DESTDIR ?=
 # tuned runs under the system interpreter, not whatever python3 is first on PATH.
 PYTHON ?= /usr/bin/python3
@@ -111,13 +113,13 @@ check-unit: $(UNIT_BIN)
 check-asan: $(UNIT_ASAN_BIN)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-unit $(UNIT_ASAN_BIN)
 
-check-python: $(EXT)
+check-python: $(EXT) $(B)/kvmtune
 	$(PYTHON) -m unittest discover -s tests/python -t . -v
 
 # The Python tests against the sanitized extension. Leaks are CPython's own at exit.
 # libasan intercepts the xdr_* functions and forwards them to glibc, which no longer has
 # them: libvirt's remote driver (libtirpc's XDR) crashes unless libtirpc comes next.
-check-python-asan: $(EXT_ASAN)
+check-python-asan: $(EXT_ASAN) $(B)/kvmtune
 	KVMTUNE_EXT=$(EXT_ASAN) \
 		LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libtirpc.so.3)" \
 		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -154,6 +156,8 @@ install: all
 	@test -n "$(TUNED_PROFILES_DIR)" || { echo "cannot find tuned's profile directory: set TUNED_PROFILES_DIR" >&2; exit 1; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(TUNED_PLUGINS_DIR)
 	install -m 0755 $(B)/kvmtune $(DESTDIR)$(BINDIR)/kvmtune
+	install -d $(DESTDIR)$(SCHEMADIR)
+	install -m 0644 schemas/*.schema.json $(DESTDIR)$(SCHEMADIR)/
 	install -m 0644 $(EXT) $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
 	install -m 0644 $(PLUGINS) $(DESTDIR)$(TUNED_PLUGINS_DIR)/
 	for p in $(PROFILES); do \
@@ -162,6 +166,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kvmtune $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
+	rm -rf $(DESTDIR)$(SCHEMADIR)
 	for f in $(notdir $(PLUGINS)); do \
 		rm -f $(DESTDIR)$(TUNED_PLUGINS_DIR)/$$f $(DESTDIR)$(TUNED_PLUGINS_DIR)/__pycache__/$${f%.py}.*; done
 	for p in $(PROFILES); do rm -rf $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p; done

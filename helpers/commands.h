@@ -16,3 +16,10 @@ int kt_cmd_iosched(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_iosched_help(void);
 int kt_cmd_restore(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_restore_help(void);
+int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv);
+void kt_cmd_check_help(void);
+int kt_cmd_status(struct kt_ctx *ctx, int argc, char **argv);
+void kt_cmd_status_help(void);
+
+/* A JSON string, quoted and escaped (helpers/json.c). */
+void kt_json_str(const char *s);

@@ -7,11 +7,14 @@
 #include "commands.h"
 
 static const struct kt_command commands[] = {
+	{ "check", "is this host's plan of guests safe", kt_cmd_check, kt_cmd_check_help },
 	{ "ksm", "KSM state and tuning", kt_cmd_ksm, kt_cmd_ksm_help },
 	{ "iosched", "the guests' disks, the devices beneath them and their I/O schedulers",
 	  kt_cmd_iosched, kt_cmd_iosched_help },
 	{ "restore", "put back what a killed tuned left applied", kt_cmd_restore,
 	  kt_cmd_restore_help },
+	{ "status", "what kvmtune manages on this host, and who controls it", kt_cmd_status,
+	  kt_cmd_status_help },
 };
 
 static void log_stderr(void *data, enum kt_log_prio prio, const char *msg)

@@ -41,14 +41,18 @@ static long long guests_changed(const struct kt_ctx *ctx)
 struct domains {
 	struct kt_iosched_domain *items;
 	size_t n;
+	bool inactive;
 };
 
-static int add_domain(void *data, const char *name, bool active, const char *xml)
+static int add_domain(void *data, const char *name, const char *xml, int active)
 {
 	struct domains *ds = data;
 	struct kt_iosched_domain *items;
 	char *n, *x;
 
+	/* Defined domains that do not run are taken only when asked (include_defined). */
+	if (!name || (!active && !ds->inactive))
+		return 0;
 	items = realloc(ds->items, (ds->n + 1) * sizeof(*items));
 	if (!items)
 		return -ENOMEM;
@@ -61,7 +65,7 @@ static int add_domain(void *data, const char *name, bool active, const char *xml
 		return -ENOMEM;
 	}
 	items[ds->n].name = n;
-	items[ds->n].active = active;
+	items[ds->n].active = active != 0;
 	items[ds->n].xml = x;
 	ds->n++;
 	return 0;
@@ -76,7 +80,7 @@ static int by_name(const void *a, const void *b)
 int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
 			 struct kt_iosched_plan *ret)
 {
-	struct domains ds = { NULL, 0 };
+	struct domains ds = { NULL, 0, cfg->include_defined };
 	struct kt_virt *v = NULL;
 	char *error = NULL;
 	int r;
@@ -88,7 +92,7 @@ int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_confi
 		free(error);
 		return r;
 	}
-	r = kt_virt_each_domain(v, cfg->include_defined, add_domain, &ds);
+	r = kt_virt_each_domain(v, add_domain, &ds);
 	kt_virt_close(v);
 	if (r < 0)
 		kt_err(ctx, "cannot list the domains of %s: %s", cfg->uri, strerror(-r));

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "migrate.h"
 #include "virt.h"
 
 struct kt_virt {
@@ -98,30 +100,75 @@ int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_doma
 	return 0;
 }
 
-int kt_virt_each_domain(struct kt_virt *v, bool inactive, kt_virt_domain_fn fn, void *data)
+int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data)
 {
-	unsigned flags = VIR_CONNECT_LIST_DOMAINS_ACTIVE;
 	virDomainPtr *doms = NULL;
 	int n, r = 0;
 
-	if (inactive)
-		flags |= VIR_CONNECT_LIST_DOMAINS_INACTIVE;
-	n = virConnectListAllDomains(v->conn, &doms, flags);
+	n = virConnectListAllDomains(v->conn, &doms, 0);
 	if (n < 0)
 		return last_error(NULL);
 	for (int i = 0; i < n; i++) {
-		const char *name = virDomainGetName(doms[i]);
-		int active = virDomainIsActive(doms[i]);
-		/* A domain that stopped or went away since the listing is skipped. */
 		char *xml = r == 0 ? virDomainGetXMLDesc(doms[i], 0) : NULL;
 
-		if (xml && name && active >= 0)
-			r = fn(data, name, active == 1, xml);
+		/* A domain undefined since the listing is skipped. */
+		if (xml)
+			r = fn(data, virDomainGetName(doms[i]), xml, virDomainIsActive(doms[i]) == 1);
 		else
 			virResetLastError();
 		free(xml);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
+	return r;
+}
+
+static void version_str(unsigned long v, char *buf, size_t size)
+{
+	/* libvirt encodes major * 1,000,000 + minor * 1,000 + release. */
+	snprintf(buf, size, "%lu.%lu.%lu", v / 1000000, v / 1000 % 1000, v % 1000);
+}
+
+int kt_virt_mig_facts(struct kt_virt *v, struct kt_mig_facts *f)
+{
+	virNetworkPtr *nets = NULL;
+	virStoragePoolPtr *pools = NULL;
+	unsigned long ver;
+	int n, r = 0;
+
+	if (virConnectGetLibVersion(v->conn, &ver) == 0)
+		version_str(ver, f->libvirt_version, sizeof(f->libvirt_version));
+	else
+		virResetLastError();
+	if (virConnectGetVersion(v->conn, &ver) == 0)
+		version_str(ver, f->qemu_version, sizeof(f->qemu_version));
+	else
+		virResetLastError();
+	n = virConnectListAllNetworks(v->conn, &nets, 0);
+	if (n < 0)
+		virResetLastError();
+	for (int i = 0; i < n; i++) {
+		char *bridge = virNetworkGetBridgeName(nets[i]);
+
+		if (r >= 0)
+			r = kt_strv_add(&f->networks, virNetworkGetName(nets[i]));
+		/* A network's bridge is one the host has, for domains attached to it directly. */
+		if (r >= 0 && bridge)
+			r = kt_strv_add(&f->bridges, bridge);
+		if (!bridge)
+			virResetLastError();
+		free(bridge);
+		virNetworkFree(nets[i]);
+	}
+	free(nets);
+	n = virConnectListAllStoragePools(v->conn, &pools, 0);
+	if (n < 0)
+		virResetLastError();
+	for (int i = 0; i < n; i++) {
+		if (r >= 0)
+			r = kt_strv_add(&f->storage_pools, virStoragePoolGetName(pools[i]));
+		virStoragePoolFree(pools[i]);
+	}
+	free(pools);
 	return r;
 }

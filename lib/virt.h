@@ -20,9 +20,12 @@ struct kt_virt *kt_virt_close(struct kt_virt *v);
 int kt_virt_committed(struct kt_virt *v, uint64_t *ret_bytes, unsigned *ret_domains);
 
 /*
- * Calls fn with the name, state and XML (virDomainGetXMLDesc) of every running domain, and
- * of every defined one too when inactive; fn returns non-zero to stop. A domain that goes
- * away meanwhile is skipped.
+ * Calls fn with the XML (virDomainGetXMLDesc, inactive and active alike) of every domain
+ * libvirt knows; fn returns non-zero to stop, and that value is returned.
  */
-typedef int (*kt_virt_domain_fn)(void *data, const char *name, bool active, const char *xml);
-int kt_virt_each_domain(struct kt_virt *v, bool inactive, kt_virt_domain_fn fn, void *data);
+typedef int (*kt_virt_domain_fn)(void *data, const char *name, const char *xml, int active);
+int kt_virt_each_domain(struct kt_virt *v, kt_virt_domain_fn fn, void *data);
+
+struct kt_mig_facts;
+/* libvirt's and the hypervisor's versions, the networks and the storage pools into f. */
+int kt_virt_mig_facts(struct kt_virt *v, struct kt_mig_facts *f);

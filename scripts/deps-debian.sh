@@ -8,6 +8,7 @@ BUILD=(gcc make pkg-config python3-dev libvirt-dev libnuma-dev libinih-dev libxm
 RUNTIME=(tuned dbus)
 TEST=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy
 	libvirt-daemon-system qemu-system-x86 linux-image-cloud-amd64 busybox-static)
+TEST+=(python3-jsonschema python3-prometheus-client)
 BENCH=()
 case ${1:-} in
 --bench) BENCH=(ksmtuned) ;;

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* kvmtune check: every check on the check-2node fixture with domains given as XML. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "journal.h"
+#include "lock.h"
+#include "status.h"
+
+#define GIB (1ULL << 30)
+
+/* A domain of mem MiB and vcpus vCPUs; body goes inside <domain>. */
+#define DOM(name, mem, vcpus, body)                                                            \
+	"<domain type='kvm'><name>" name "</name><memory unit='MiB'>" #mem                      \
+	"</memory><vcpu>" #vcpus "</vcpu>" body "</domain>"
+#define DISK(attrs, dev, bus)                                                                  \
+	"<disk type='block' device='disk'><driver name='qemu' " attrs "/><source dev='" dev    \
+	"'/><target dev='vda' bus='" bus "'/></disk>"
+#define DEVICES(x) "<devices>" x "</devices>"
+#define VIRTIO_NIC "<interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>"
+
+struct check_case {
+	const char *desc;
+	const char *domains[6];
+	void (*tweak)(struct kt_host_facts *h);
+	const char *check;
+	/* The worst level the check reports, and a part of one of its messages. */
+	enum kt_check_level level;
+	const char *expect;
+};
+
+static void no_swap(struct kt_host_facts *h)
+{
+	h->mem.swap_total = 0;
+}
+
+static void more_swap(struct kt_host_facts *h)
+{
+	h->mem.swap_total = 16 * GIB;
+}
+
+static void ksmtuned_runs(struct kt_host_facts *h)
+{
+	snprintf(h->ksm_rival, sizeof(h->ksm_rival), "ksmtuned");
+	h->ksm_rival_pid = 999;
+}
+
+static void dense_profile(struct kt_host_facts *h)
+{
+	snprintf(h->active_profile, sizeof(h->active_profile), "kvm-dense");
+}
+
+static void dense_held(struct kt_host_facts *h)
+{
+	dense_profile(h);
+	for (unsigned i = 0; i < h->n_areas; i++)
+		if (strcmp(h->areas[i].area, "ksm") == 0) {
+			h->areas[i].held = true;
+			snprintf(h->areas[i].info.holder, sizeof(h->areas[i].info.holder),
+				 "tuned instance kvm_ksm (mode dynamic)");
+		}
+}
+
+static void dense_held_ksmtuned(struct kt_host_facts *h)
+{
+	dense_held(h);
+	ksmtuned_runs(h);
+}
+
+static void dense_no_ksm(struct kt_host_facts *h)
+{
+	dense_profile(h);
+	h->ksm.available = false;
+}
+
+/* check-2node: 4 CPUs (0-1 node 0, 2-3 node 1), 32 GiB (16 per node), 8 GiB swap, 2 MiB pool
+ * of 1024 pages (512 a node), 1 GiB pool of 4 pages (2 a node); sda rotational with none,
+ * sdb rotational with mq-deadline, nvme0n1 solid state with none. */
+static const struct check_case cases[] = {
+	{ "guests fit", { DOM("a", 4096, 1, ""), DOM("b", 4096, 1, "") }, NULL,
+	  "memory-overcommit", KT_CHECK_PASS, "2 domains commit 8.0 GiB of 32.0 GiB" },
+	{ "no swap needed when guests fit", { DOM("a", 28672, 1, "") }, no_swap, "swap",
+	  KT_CHECK_PASS, "guests fit in RAM" },
+	{ "overcommit with enough swap", { DOM("a", 32768, 1, "") }, more_swap, "swap",
+	  KT_CHECK_PASS, "swap 16.0 GiB covers the 12.0 GiB" },
+	{ "overcommit with the host's swap only", { DOM("a", 32768, 1, "") }, NULL, "swap",
+	  KT_CHECK_FAIL, "swap 8.0 GiB, overcommit needs at least 12.0 GiB" },
+	{ "overcommit without swap", { DOM("a", 32768, 1, "") }, no_swap, "swap", KT_CHECK_FAIL,
+	  "at least 12.0 GiB (8.0 GiB for the host, 4.0 GiB for the guests)" },
+	{ "overcommit is shown", { DOM("a", 32768, 1, "") }, NULL, "memory-overcommit",
+	  KT_CHECK_PASS, "overcommitted 1.14x" },
+	{ "beyond 10x RAM", { DOM("a", 335872, 1, "") }, NULL, "memory-overcommit", KT_CHECK_FAIL,
+	  "10.2x the host's 32.0 GiB" },
+	{ "vCPUs within CPUs", { DOM("a", 1024, 2, ""), DOM("b", 1024, 2, "") }, NULL,
+	  "vcpu-overcommit", KT_CHECK_PASS, "4 vCPUs on 4 CPUs: 1.00 per CPU" },
+	{ "vCPU ratio above the threshold", { DOM("a", 1024, 4, ""), DOM("b", 1024, 4, ""),
+	  DOM("c", 1024, 4, ""), DOM("d", 1024, 4, ""), DOM("e", 1024, 4, "") }, NULL,
+	  "vcpu-overcommit", KT_CHECK_WARN, "20 vCPUs on 4 CPUs: 5.00 per CPU, above 4" },
+	{ "more vCPUs than CPUs", { DOM("big", 1024, 8, "") }, NULL, "vcpu-overcommit",
+	  KT_CHECK_FAIL, "domain big has 8 vCPUs, the host 4 CPUs" },
+	{ "dedicated pins apart",
+	  { DOM("a", 1024, 2, "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='1' cpuset='1'/></cputune>"),
+	    DOM("b", 1024, 2, "<cputune><vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/></cputune>") },
+	  NULL, "vcpu-pinning", KT_CHECK_PASS, "2 domains pin vCPUs" },
+	{ "dedicated pins overlap",
+	  { DOM("a", 1024, 2, "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='1' cpuset='1'/></cputune>"),
+	    DOM("b", 1024, 2, "<cputune><vcpupin vcpu='0' cpuset='1'/><vcpupin vcpu='1' cpuset='2'/></cputune>") },
+	  NULL, "vcpu-pinning", KT_CHECK_FAIL, "domains a and b both pin every vCPU, and share CPUs 1" },
+	{ "partly pinned domains may share",
+	  { DOM("a", 1024, 2, "<cputune><vcpupin vcpu='0' cpuset='0-1'/></cputune>"),
+	    DOM("b", 1024, 2, "<cputune><vcpupin vcpu='0' cpuset='0-1'/><vcpupin vcpu='1' cpuset='0-1'/></cputune>") },
+	  NULL, "vcpu-pinning", KT_CHECK_PASS, "2 domains pin" },
+	{ "pins to CPUs the host lacks",
+	  { DOM("a", 1024, 1, "<cputune><vcpupin vcpu='0' cpuset='6'/></cputune>") }, NULL,
+	  "vcpu-pinning", KT_CHECK_FAIL, "domain a pins vCPUs to CPUs 6" },
+	{ "2 MiB pages within the pool",
+	  { DOM("a", 2048, 1, "<memoryBacking><hugepages/></memoryBacking>") }, NULL, "hugepages",
+	  KT_CHECK_PASS, "1 domains use hugepages" },
+	{ "2 MiB pages beyond the pool",
+	  { DOM("a", 2048, 1, "<memoryBacking><hugepages/></memoryBacking>"),
+	    DOM("b", 2048, 1, "<memoryBacking><hugepages/></memoryBacking>") }, NULL, "hugepages",
+	  KT_CHECK_FAIL, "domains need 2048 pages of 2 MiB, the pool has 1024" },
+	{ "1 GiB pages on a node beyond its pool",
+	  { DOM("a", 3072, 1, "<memoryBacking><hugepages><page size='1' unit='GiB'/></hugepages></memoryBacking>"
+			      "<numatune><memory nodeset='1'/></numatune>") },
+	  NULL, "hugepages", KT_CHECK_FAIL, "domains bound to node 1 need 3 pages of 1.0 GiB there, its pool has 2" },
+	{ "a page size the host lacks",
+	  { DOM("a", 1024, 1, "<memoryBacking><hugepages><page size='16384' unit='KiB'/></hugepages></memoryBacking>") },
+	  NULL, "hugepages", KT_CHECK_FAIL, "the host has no pool of that size" },
+	{ "strict within the node", { DOM("a", 8192, 1, "<numatune><memory mode='strict' nodeset='0'/></numatune>") },
+	  NULL, "numa", KT_CHECK_PASS, "1 domains bind memory strictly" },
+	{ "strict beyond the node", { DOM("a", 20480, 1, "<numatune><memory mode='strict' nodeset='0'/></numatune>") },
+	  NULL, "numa", KT_CHECK_FAIL, "domain a needs 20.0 GiB, strictly from nodes 0 which have 16.0 GiB" },
+	{ "strict domains together beyond the node",
+	  { DOM("a", 10240, 1, "<numatune><memory nodeset='1'/></numatune>"),
+	    DOM("b", 10240, 1, "<numatune><memory mode='strict' nodeset='1'/></numatune>") },
+	  NULL, "numa", KT_CHECK_FAIL, "domains bound strictly to node 1 need 20.0 GiB there" },
+	{ "preferred may go beyond", { DOM("a", 20480, 1, "<numatune><memory mode='preferred' nodeset='0'/></numatune>") },
+	  NULL, "numa", KT_CHECK_PASS, "0 domains" },
+	{ "a node the host lacks", { DOM("a", 1024, 1, "<numatune><memory nodeset='3'/></numatune>") },
+	  NULL, "numa", KT_CHECK_FAIL, "the host does not all have" },
+	{ "KSM without a profile", { NULL }, NULL, "ksm", KT_CHECK_PASS, "controlled by nobody" },
+	{ "ksmtuned alone", { NULL }, ksmtuned_runs, "ksm", KT_CHECK_PASS, "controlled by ksmtuned" },
+	{ "dense profile, KSM held", { NULL }, dense_held, "ksm", KT_CHECK_PASS,
+	  "controlled by tuned instance kvm_ksm" },
+	{ "dense profile, nothing holds KSM", { NULL }, dense_profile, "ksm", KT_CHECK_WARN,
+	  "no kvm_ksm tuning holds KSM" },
+	{ "dense profile and ksmtuned", { NULL }, dense_held_ksmtuned, "ksm", KT_CHECK_WARN,
+	  "ksmtuned (pid 999) drives KSM while tuned instance kvm_ksm" },
+	{ "dense profile, kernel without KSM", { NULL }, dense_no_ksm, "ksm", KT_CHECK_WARN,
+	  "this kernel has no KSM" },
+	{ "rotational disk with none", { DOM("a", 1024, 1, DEVICES(DISK("cache='none'", "/dev/sda", "virtio"))) },
+	  NULL, "disk-scheduler", KT_CHECK_WARN, "domain a disk vda is on sda, a rotational disk with scheduler none" },
+	{ "rotational disk with mq-deadline", { DOM("a", 1024, 1, DEVICES(DISK("", "/dev/sdb1", "virtio"))) },
+	  NULL, "disk-scheduler", KT_CHECK_PASS, "1 guest disks" },
+	{ "solid state disk with none", { DOM("a", 1024, 1, DEVICES(DISK("", "/dev/nvme0n1p2", "virtio"))) },
+	  NULL, "disk-scheduler", KT_CHECK_PASS, "1 guest disks" },
+	{ "cache unsafe", { DOM("a", 1024, 1, DEVICES(DISK("cache='unsafe'", "/dev/sdb", "virtio"))) },
+	  NULL, "disk-cache", KT_CHECK_FAIL, "domain a disk vda has cache mode unsafe" },
+	{ "cache writeback", { DOM("a", 1024, 1, DEVICES(DISK("cache='writeback'", "/dev/sdb", "virtio"))) },
+	  NULL, "disk-cache", KT_CHECK_WARN, "cache mode writeback" },
+	{ "cache none", { DOM("a", 1024, 1, DEVICES(DISK("cache='none'", "/dev/sdb", "virtio"))) },
+	  NULL, "disk-cache", KT_CHECK_PASS, "1 guest disks, none with" },
+	{ "all virtio", { DOM("a", 1024, 1, DEVICES(DISK("", "/dev/sdb", "virtio") VIRTIO_NIC)) },
+	  NULL, "virtio", KT_CHECK_PASS, "2 guest disks and NICs, all virtio" },
+	{ "an IDE disk", { DOM("a", 1024, 1, DEVICES(DISK("", "/dev/sdb", "ide"))) },
+	  NULL, "virtio", KT_CHECK_WARN, "domain a disk vda is on bus ide, not virtio" },
+	{ "an e1000 NIC", { DOM("a", 1024, 1, DEVICES("<interface type='network'><source network='default'/><model type='e1000'/></interface>")) },
+	  NULL, "virtio", KT_CHECK_WARN, "domain a NIC on default is e1000, not virtio" },
+	{ "a NIC without a model", { DOM("a", 1024, 1, DEVICES("<interface type='network'><source network='default'/></interface>")) },
+	  NULL, "virtio", KT_CHECK_WARN, "QEMU's default model" },
+};
+
+static void test_table(void **state)
+{
+	struct fixture *f = fixture_open("check-2node");
+
+	(void)state;
+	for (size_t i = 0; i < KT_ELEMENTSOF(cases); i++) {
+		const struct check_case *c = &cases[i];
+		enum kt_check_level worst = KT_CHECK_PASS;
+		struct kt_check_report rep;
+		struct kt_host_facts h;
+		bool found = false;
+
+		assert_int_equal(kt_host_facts_read(f->ctx, &h), 0);
+		for (size_t d = 0; d < KT_ELEMENTSOF(c->domains) && c->domains[d]; d++) {
+			int r = kt_host_facts_add_domain(f->ctx, &h, c->domains[d],
+							 strlen(c->domains[d]), true);
+
+			if (r < 0)
+				fail_msg("%s: domain %zu: %s", c->desc, d, strerror(-r));
+		}
+		if (c->tweak)
+			c->tweak(&h);
+		assert_int_equal(kt_check_run(&h, &rep), 0);
+		for (unsigned k = 0; k < rep.n; k++) {
+			if (strcmp(rep.items[k].check, c->check) != 0)
+				continue;
+			if (rep.items[k].level > worst)
+				worst = rep.items[k].level;
+			if (strstr(rep.items[k].message, c->expect))
+				found = true;
+		}
+		if (worst != c->level || !found) {
+			for (unsigned k = 0; k < rep.n; k++)
+				fprintf(stderr, "  %s %s %s\n", kt_check_level_name(rep.items[k].level),
+					rep.items[k].check, rep.items[k].message);
+			fail_msg("%s: %s is %s, expected %s with \"%s\"", c->desc, c->check,
+				 kt_check_level_name(worst), kt_check_level_name(c->level), c->expect);
+		}
+		kt_check_report_clear(&rep);
+		kt_host_facts_clear(&h);
+	}
+	fixture_close(f);
+}
+
+/*
+ * Red Hat's worked example ("Overcommitting memory", RHEL Virtualization Administration
+ * Guide): 32 GB of RAM, 4 GB for the host, 56 guests of 1 GB need at least 36 GB of swap,
+ * 8 for the host and 28 for the guests.
+ */
+static void test_red_hat_example(void **state)
+{
+	struct kt_host_facts h = { .host_reserve = 4 * GIB };
+	struct kt_check_domain doms[56];
+	struct kt_check_report rep;
+	int swap_level = -1;
+
+	(void)state;
+	assert_true(kt_check_host_swap(32 * GIB) == 8 * GIB);
+	assert_true(kt_check_swap_needed(32 * GIB, 4 * GIB, 56 * GIB) == 36 * GIB);
+	assert_true(kt_check_swap_needed(32 * GIB, 4 * GIB, 28 * GIB) == 8 * GIB);
+
+	memset(doms, 0, sizeof(doms));
+	for (int i = 0; i < 56; i++) {
+		snprintf(doms[i].name, sizeof(doms[i].name), "guest%d", i);
+		doms[i].memory = GIB;
+		doms[i].vcpus = 1;
+	}
+	h.mem.mem_total = 32 * GIB;
+	h.domains = doms;
+	h.n_domains = 56;
+	/* KSM savings are shown but never make up for missing swap. */
+	h.ksm.available = true;
+	h.ksm.saved_bytes = 20 * GIB;
+	for (int pass = 0; pass < 2; pass++) {
+		h.mem.swap_total = pass ? 36 * GIB : 36 * GIB - 1;
+		assert_int_equal(kt_check_run(&h, &rep), 0);
+		for (unsigned k = 0; k < rep.n; k++) {
+			if (strcmp(rep.items[k].check, "swap") == 0) {
+				swap_level = rep.items[k].level;
+				assert_non_null(strstr(rep.items[k].message, " 36.0 GiB "));
+				assert_non_null(strstr(rep.items[k].message,
+						       "(8.0 GiB for the host, 28.0 GiB for the guests)"));
+			}
+			if (strcmp(rep.items[k].check, "memory-overcommit") == 0) {
+				assert_int_equal(rep.items[k].level, KT_CHECK_PASS);
+				assert_non_null(strstr(rep.items[k].message, "KSM saves 20.0 GiB"));
+			}
+		}
+		assert_int_equal(swap_level, pass ? KT_CHECK_PASS : KT_CHECK_FAIL);
+		kt_check_report_clear(&rep);
+	}
+	/* 321 GiB committed on 32 GiB: beyond 10x, whatever the swap. */
+	doms[0].memory = 266 * GIB;
+	h.mem.swap_total = 1024 * GIB;
+	assert_int_equal(kt_check_run(&h, &rep), 0);
+	for (unsigned k = 0; k < rep.n; k++)
+		if (strcmp(rep.items[k].check, "memory-overcommit") == 0)
+			assert_int_equal(rep.items[k].level, KT_CHECK_FAIL);
+	assert_true(rep.count[KT_CHECK_FAIL] >= 1);
+	kt_check_report_clear(&rep);
+}
+
+static void test_domain_parse(void **state)
+{
+	static const char xml[] =
+		"<domain type='kvm'><name>db</name><memory unit='G'>8</memory><vcpu>2</vcpu>"
+		"<cputune><vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='2-3,^2'/></cputune>"
+		"<memoryBacking><hugepages><page size='1048576'/></hugepages></memoryBacking>"
+		"<numatune><memory nodeset='1'/></numatune><devices>"
+		"<disk type='file' device='disk'><driver cache='none'/><source file='/img/db.qcow2'/>"
+		"<target dev='vda' bus='virtio'/></disk>"
+		"<disk type='file' device='cdrom'><target dev='sda' bus='sata'/></disk>"
+		"<interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>"
+		"</devices></domain>";
+	static const char *const bad[] = {
+		"<domain><memory>1</memory></domain>",	/* no name */
+		"<domain><name>a</name></domain>",	/* no memory */
+		"<domain><name>a</name><memory unit='parsec'>1</memory></domain>",
+		"<domain><name>a</name><memory>1</memory><vcpu>0</vcpu></domain>",
+		"<domain><name>a</name><memory>1</memory><cputune><vcpupin vcpu='0' cpuset='x'/></cputune></domain>",
+		"<network><name>a</name></network>",
+		"<domain><name>a</name",
+	};
+	struct kt_check_domain d;
+
+	(void)state;
+	assert_int_equal(kt_check_domain_parse(xml, sizeof(xml) - 1, &d), 0);
+	assert_string_equal(d.name, "db");
+	assert_true(d.memory == 8 * GIB);
+	assert_int_equal(d.vcpus, 2);
+	assert_int_equal(d.n_vcpupins, 2);
+	assert_true(d.dedicated);
+	assert_true(kt_cpuset_has(&d.pinned, 2) && kt_cpuset_has(&d.pinned, 3));
+	assert_true(d.hugepages);
+	assert_true(d.hugepage_size == GIB);
+	assert_string_equal(d.numa_mode, "strict");
+	assert_true(kt_cpuset_has(&d.nodeset, 1) && !kt_cpuset_has(&d.nodeset, 0));
+	assert_int_equal(d.n_disks, 2);
+	assert_string_equal(d.disks[0].source, "/img/db.qcow2");
+	assert_string_equal(d.disks[0].cache, "none");
+	assert_string_equal(d.disks[1].device, "cdrom");
+	assert_int_equal(d.n_nics, 1);
+	assert_string_equal(d.nics[0].source, "br0");
+	kt_check_domain_clear(&d);
+	for (size_t i = 0; i < KT_ELEMENTSOF(bad); i++)
+		if (kt_check_domain_parse(bad[i], strlen(bad[i]), &d) != -EBADMSG)
+			fail_msg("accepted %s", bad[i]);
+}
+
+static void test_facts(void **state)
+{
+	struct fixture *f = fixture_open("check-2node");
+	const struct kt_hugepage_pool *p;
+	struct kt_host_facts h;
+	int fd = -1;
+	bool ksm_held = false;
+
+	(void)state;
+	assert_int_equal(kt_lock_take(f->ctx, "ksm", "kvmtune ksm watch (mode dynamic)", "ksm-watch",
+				      &fd), 0);
+	fixture_write(f, "run/kvmtune/hugepages-2048kB.lock", "");
+	fixture_write(f, "etc/tuned/active_profile", "kvm-dense\n");
+	assert_int_equal(kt_host_facts_read(f->ctx, &h), 0);
+	assert_string_equal(h.active_profile, "kvm-dense");
+	assert_true(h.mem.mem_total == 32 * GIB);
+	assert_int_equal(kt_cpuset_count(&h.topo->online), 4);
+	assert_int_equal(h.n_pools, 6);
+	p = kt_host_facts_pool(&h, 1, GIB);
+	assert_non_null(p);
+	assert_true(p->total == 2);
+	p = kt_host_facts_pool(&h, -1, 2 << 20);
+	assert_true(p && p->total == 1024);
+	assert_int_equal(h.n_blocks, 3);
+	assert_true(kt_host_facts_block(&h, "sda")->rotational);
+	assert_string_equal(kt_host_facts_block(&h, "sdb")->scheduler, "mq-deadline");
+	assert_int_equal(h.n_areas, 2);
+	for (unsigned i = 0; i < h.n_areas; i++)
+		if (strcmp(h.areas[i].area, "ksm") == 0)
+			ksm_held = h.areas[i].held &&
+				   strcmp(h.areas[i].info.journal, "ksm-watch") == 0;
+	assert_true(ksm_held);
+	assert_string_equal(h.areas[0].area, "hugepages-2048kB");
+	assert_false(h.areas[0].held);
+	assert_true(h.ksm.available);
+	assert_string_equal(h.ksm_rival, "");
+	kt_host_facts_clear(&h);
+	kt_lock_release(fd);
+
+	/* A host with nothing of kvmtune's: no locks, no profile, no KSM, no NUMA sysfs. */
+	fixture_close(f);
+	f = fixture_open("no-ksm");
+	assert_int_equal(kt_host_facts_read(f->ctx, &h), 0);
+	assert_false(h.ksm.available);
+	assert_int_equal(h.n_areas, 1);
+	assert_int_equal(h.n_pools, 0);
+	kt_host_facts_clear(&h);
+	fixture_close(f);
+}
+
+/* status: journals matched with their holders, orphans, corrupt ones only read. */
+static void test_status_view(void **state)
+{
+	struct fixture *f = fixture_open("check-2node");
+	struct kt_kvlist kv = KT_KVLIST_INIT;
+	struct kt_status st;
+	int fd = -1;
+
+	(void)state;
+	assert_int_equal(kt_kvlist_set(&kv, "run", "1"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "pages_to_scan", "500"), 0);
+	assert_int_equal(kt_journal_write(f->ctx, "kvm_ksm-kvm_ksm", &kv), 0);
+	assert_int_equal(kt_journal_write(f->ctx, "hugepages-gone", &kv), 0);
+	kt_kvlist_clear(&kv);
+	fixture_write(f, "var/lib/kvmtune/pin-x.journal", "kvmtune-journal 1\nnr=1\n");
+	assert_int_equal(kt_lock_take(f->ctx, "ksm", "tuned instance kvm_ksm", "kvm_ksm-kvm_ksm",
+				      &fd), 0);
+	assert_int_equal(kt_status_read(f->ctx, &st), 0);
+	assert_int_equal(st.n_journals, 3);
+	/* Sorted by name. */
+	assert_string_equal(st.journals[0].name, "hugepages-gone");
+	assert_true(st.journals[0].valid);
+	assert_null(st.journals[0].area);
+	assert_string_equal(st.journals[1].name, "kvm_ksm-kvm_ksm");
+	assert_non_null(st.journals[1].area);
+	assert_string_equal(st.journals[1].area->area, "ksm");
+	/* The fixture's KSM has run=0 and pages_to_scan=100 now. */
+	assert_string_equal(kt_status_current(&st, &st.journals[1], "run"), "0");
+	assert_string_equal(kt_status_current(&st, &st.journals[1], "pages_to_scan"), "100");
+	assert_null(kt_status_current(&st, &st.journals[1], "nr_hugepages"));
+	assert_null(kt_status_current(&st, &st.journals[0], "run"));
+	assert_false(st.journals[2].valid);
+	assert_non_null(strstr(st.journals[2].why, "truncated"));
+	assert_string_equal(kt_status_ksm_state(&st.h.ksm), "stopped");
+	kt_status_clear(&st);
+	assert_true(fixture_exists(f, "var/lib/kvmtune/pin-x.journal"));
+	assert_int_equal(f->warnings, 0);
+	kt_lock_release(fd);
+	fixture_close(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_red_hat_example),
+		cmocka_unit_test(test_domain_parse),
+		cmocka_unit_test(test_facts),
+		cmocka_unit_test(test_status_view),
+	};
+
+	return cmocka_run_group_tests(tests, host_guard_setup, host_guard_teardown);
+}
