@@ -11,6 +11,8 @@ static const struct kt_command commands[] = {
 	{ "ksm", "KSM state and tuning", kt_cmd_ksm, kt_cmd_ksm_help },
 	{ "hugepages", "hugepage pools per NUMA node", kt_cmd_hugepages, kt_cmd_hugepages_help },
 	{ "pin", "vCPU, emulator and iothread pinning of the guests", kt_cmd_pin, kt_cmd_pin_help },
+	{ "iosched", "the guests' disks, the devices beneath them and their I/O schedulers",
+	  kt_cmd_iosched, kt_cmd_iosched_help },
 	{ "restore", "put back what a killed tuned left applied", kt_cmd_restore,
 	  kt_cmd_restore_help },
 	{ "status", "what kvmtune manages on this host, and who controls it", kt_cmd_status,

@@ -315,3 +315,18 @@ int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned
 	fd = openat(kt_ctx_root_fd(ctx), path, flags | O_CLOEXEC | O_NOCTTY, mode);
 	return fd < 0 ? kt_negerrno() : fd;
 }
+
+int kt_read_link(const struct kt_ctx *ctx, const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+
+	if (!kt_path_is_safe(path) || size < 2)
+		return -EINVAL;
+	n = readlinkat(kt_ctx_root_fd(ctx), path, buf, size);
+	if (n < 0)
+		return kt_negerrno();
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return (int)n;
+}

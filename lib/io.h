@@ -54,3 +54,5 @@ typedef int (*kt_dir_fn)(void *data, const char *name);
 int kt_dir_for_each(const struct kt_ctx *ctx, const char *path, kt_dir_fn fn, void *data);
 /* open(2) of a regular file below the root, for what keeps a descriptor (locks). */
 int kt_open_file(const struct kt_ctx *ctx, const char *path, int flags, unsigned mode);
+/* readlink(2) below the root; NUL-terminated, -ENAMETOOLONG when it does not fit. */
+int kt_read_link(const struct kt_ctx *ctx, const char *path, char *buf, size_t size);

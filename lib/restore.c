@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hugepages-tuning.h"
+#include "iosched.h"
 #include "journal.h"
 #include "ksm-tuning.h"
 #include "lock.h"
@@ -23,6 +24,7 @@ static const struct area areas[] = {
 	{ "kvm_hugepages-", NULL, kt_hp_restore_journal },
 	{ KT_PIN_JOURNAL_PREFIX, KT_PIN_LOCK, kt_pin_restore_journal },
 	{ KT_PIN_CMD_JOURNAL, KT_PIN_LOCK, kt_pin_restore_journal },
+	{ "kvm_iosched-", KT_IOSCHED_LOCK, kt_iosched_restore_journal },
 };
 
 struct orphans {

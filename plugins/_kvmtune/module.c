@@ -356,6 +356,7 @@ static PyMethodDef Context_methods[] = {
 	KT_PY_KSM_METHODS
 	KT_PY_HUGEPAGES_METHODS
 	KT_PY_PIN_METHODS
+	KT_PY_IOSCHED_METHODS
 	{ "restore_orphans", Context_restore_orphans, METH_NOARGS,
 	  "restore_orphans() -> count: put back every journal nobody holds" },
 	{ NULL, NULL, 0, NULL },
@@ -458,6 +459,29 @@ static PyObject *Tuning_verify(PyObject *op, PyObject *Py_UNUSED(args))
 	return self->ops->verify(self->impl);
 }
 
+static PyObject *Tuning_refresh(PyObject *op, PyObject *args, PyObject *kwds)
+{
+	kt_py_tuning *self = (kt_py_tuning *)op;
+	static char *kwlist[] = { "force", NULL };
+	int force = 0, r;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|p:refresh", kwlist, &force))
+		return NULL;
+	if (!self->impl) {
+		PyErr_SetString(PyExc_RuntimeError, "the tuning was unapplied already");
+		return NULL;
+	}
+	if (!self->ops->refresh)
+		return PyLong_FromLong(0);
+	kt_py_call_begin(self->owner);
+	Py_BEGIN_ALLOW_THREADS
+	r = self->ops->refresh(self->impl, force);
+	Py_END_ALLOW_THREADS
+	if (kt_py_call_end(self->owner, r, NULL) < 0)
+		return NULL;
+	return PyLong_FromLong(r);
+}
+
 static int Tuning_traverse(PyObject *op, visitproc visit, void *arg)
 {
 	Py_VISIT((PyObject *)((kt_py_tuning *)op)->owner);
@@ -493,6 +517,9 @@ static PyMethodDef Tuning_methods[] = {
 	{ "stats", Tuning_stats, METH_NOARGS, "stats() -> dict of what it is doing" },
 	{ "verify", Tuning_verify, METH_NOARGS,
 	  "verify() -> [(name, wanted, current, ok)] of what it keeps up now" },
+	{ "refresh", (PyCFunction)(void (*)(void))Tuning_refresh, METH_VARARGS | METH_KEYWORDS,
+	  "refresh(force=False) -> 1 when it looked again at what it tunes (guests came or "
+	  "went), 0 when nothing changed" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -520,6 +547,7 @@ static PyMethodDef module_methods[] = {
 	KT_PY_PIN_FUNCTIONS
 	{ "event_loop_users", events_running, METH_NOARGS,
 	  "event_loop_users() -> how many tunings share the libvirt event loop (0: not running)" },
+	KT_PY_IOSCHED_FUNCTIONS
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -42,6 +42,8 @@ struct kt_py_tuning_ops {
 	PyObject *(*stats)(void *impl);
 	/* [(name, wanted, current, ok)] of what it keeps up now, with the GIL held; optional. */
 	PyObject *(*verify)(void *impl);
+	/* Looks again at what it tunes (guests come and go), GIL released; NULL for none. */
+	int (*refresh)(void *impl, bool force);
 };
 
 /* Context methods return NULL with an exception set unless the context is initialised. */
@@ -135,3 +137,22 @@ PyObject *kt_py_pin_options(PyObject *module, PyObject *args);
 #define KT_PY_PIN_FUNCTIONS                                                                     \
 	{ "pin_options", kt_py_pin_options, METH_NOARGS,                                        \
 	  "pin_options() -> names of every kvm_pin option" },
+
+PyObject *kt_py_iosched_apply(PyObject *self, PyObject *args);
+PyObject *kt_py_iosched_verify(PyObject *self, PyObject *args);
+PyObject *kt_py_iosched_restore(PyObject *self, PyObject *args);
+PyObject *kt_py_iosched_options(PyObject *module, PyObject *args);
+
+#define KT_PY_IOSCHED_METHODS                                                                   \
+	{ "iosched_apply", kt_py_iosched_apply, METH_VARARGS,                                   \
+	  "iosched_apply(journal, holder, options) -> Tuning: resolve the guests' disks to the "  \
+	  "devices beneath them, check every option, take the iosched lock, journal the "        \
+	  "originals and set the schedulers and queue knobs" },                                 \
+	{ "iosched_verify", kt_py_iosched_verify, METH_VARARGS,                                 \
+	  "iosched_verify(options) -> [(device.knob, wanted, current or None, ok)]" },           \
+	{ "iosched_restore", kt_py_iosched_restore, METH_VARARGS,                               \
+	  "iosched_restore(journal): put back what the journal holds and remove it" },
+
+#define KT_PY_IOSCHED_FUNCTIONS                                                                 \
+	{ "iosched_options", kt_py_iosched_options, METH_NOARGS,                                \
+	  "iosched_options() -> names of every kvm_iosched option" },

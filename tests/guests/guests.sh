@@ -23,6 +23,7 @@
 #   KT_READY_TIMEOUT  seconds to wait for all guests (default 300)
 #   KT_MAX_GUESTS     cap on running domains, the host has 2 cores (default 3)
 #   KT_KEEP_ON_FAILURE=1  leave guests running when `up` fails, for debugging
+#   KT_GUEST_DEVICES  XML added to every guest's <devices> (a <disk> for the iosched test)
 set -euo pipefail
 
 KT_GUEST_DIR=${KT_GUEST_DIR:-/var/tmp/kvmtune-guests}
@@ -271,6 +272,7 @@ kt_render_xml() {
 	xml=${xml//@INITRD@/"$KT_GUEST_DIR/initramfs.cpio.gz"}
 	xml=${xml//@CMDLINE@/"$cmdline"}
 	xml=${xml//@CONSOLE_LOG@/"$console_log"}
+	[[ -z ${KT_GUEST_DEVICES:-} ]] || xml=${xml//"</devices>"/"$KT_GUEST_DEVICES</devices>"}
 	printf '%s\n' "$xml"
 }
 

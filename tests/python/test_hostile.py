@@ -38,7 +38,9 @@ class HostileArgumentsTest(unittest.TestCase):
         # Every public callable was tried, on both initialised contexts and a bare one.
         for name in ("Context.ksm_apply", "Context.ksm_verify", "Context.ksm_status",
                      "Context.ksm_restore", "Context.restore_orphans", "_kvmtune.ksm_knobs",
-                     "_kvmtune.ksm_controller_option_known"):
+                     "_kvmtune.ksm_controller_option_known", "Context.iosched_apply",
+                     "Context.iosched_verify", "Context.iosched_restore",
+                     "_kvmtune.iosched_options"):
             self.assertIn(name, calls)
             self.assertTrue(calls[name] - {"returned"}, "%s never refused anything" % name)
         self.assertEqual(calls["Tuning()"], {"TypeError"})

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cmocka.h>
 
@@ -207,6 +208,16 @@ static int copy_one(const char *path, const struct stat *st, int type, struct FT
 	snprintf(dst, sizeof(dst), "%s%s", copy_dst, path + copy_src_len);
 	if (type == FTW_D)
 		return mkdir(dst, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	/* sysfs is links: sys/class/block, sys/dev/block, slaves/, holders/. */
+	if (type == FTW_SL || type == FTW_SLN) {
+		char target[1024];
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+		if (n < 0)
+			return -1;
+		target[n] = '\0';
+		return symlink(target, dst);
+	}
 	if (type == FTW_F) {
 		char buf[65536];
 		int in = open(path, O_RDONLY), out;
@@ -436,6 +447,42 @@ static int fake_hugepages(const struct kt_ctx *ctx, const char *path, const char
 	return 1;
 }
 
+/*
+ * A queue/scheduler file as block/elevator.c answers: the written name must be one the list
+ * offers (-EINVAL), it becomes the bracketed one, and nr_requests is reset to the new
+ * scheduler's default (the tag depth for none; 64 here otherwise).
+ */
+static int fake_scheduler(const struct kt_ctx *ctx, const char *path, const char *value)
+{
+	char buf[256], out[256] = "", nr[512];
+	size_t len = 0;
+	bool found = false, same = false;
+	char *save = NULL;
+
+	if (kt_read_attr(ctx, path, buf, sizeof(buf)) < 0)
+		return -ENOENT;
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		bool cur = w[0] == '[';
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s", (int)strlen(w) - (cur ? 2 : 0), w + cur);
+		if (strcmp(name, value) == 0) {
+			found = true;
+			same = cur;
+		}
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s%s%s", len ? " " : "",
+					strcmp(name, value) == 0 ? "[" : "", name,
+					strcmp(name, value) == 0 ? "]" : "");
+	}
+	if (!found)
+		return -EINVAL;
+	if (same)
+		return 0;
+	snprintf(nr, sizeof(nr), "%.*snr_requests", (int)(strrchr(path, '/') - path + 1), path);
+	__real_kt_write_attr(ctx, nr, strcmp(value, "none") == 0 ? "256" : "64");
+	return __real_kt_write_attr(ctx, path, out);
+}
+
 int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char *value)
 {
 	const char *knob = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -452,6 +499,8 @@ int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char 
 		if (r <= 0)
 			return r;
 	}
+	if (fake_kernel.rules && strstr(path, "/queue/scheduler"))
+		return fake_scheduler(ctx, path, value);
 	if (!fake_kernel.rules || strncmp(path, "sys/kernel/mm/ksm/", 18) != 0)
 		return __real_kt_write_attr(ctx, path, value);
 
@@ -535,6 +584,31 @@ int __wrap_kt_hugetlbfs_umount(const struct kt_ctx *ctx, const char *path)
 	return 0;
 }
 
+/* kt_stat, with the device numbers fixture files have on the machine they describe. */
+int __wrap_kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret)
+{
+	char map[1024], line[600];
+	unsigned maj, min;
+	FILE *f;
+
+	snprintf(map, sizeof(map), "%s/kt-devnums", kt_ctx_root(ctx));
+	f = fopen(map, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char p[512];
+
+		if (sscanf(line, "%511s %u:%u", p, &maj, &min) == 3 && strcmp(p, path) == 0) {
+			fclose(f);
+			memset(ret, 0, sizeof(*ret));
+			ret->st_mode = S_IFREG | 0644;
+			ret->st_dev = makedev(maj, min);
+			return 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	return __real_kt_stat(ctx, path, ret);
+}
+
 static char host_ksm[4096];
 
 static void snapshot_host(char *buf, size_t size)
@@ -585,6 +659,25 @@ static void snapshot_host(char *buf, size_t size)
 		}
 		len += (size_t)snprintf(buf + len, size - len, " %s=%s", pools[i], val);
 	}
+	/* And every block queue's scheduler: the iosched tests write only below fixtures. */
+	d = opendir("/sys/block");
+	while (d && (de = readdir(d))) {
+		char path[512], val[128] = "";
+		int fd;
+
+		snprintf(path, sizeof(path), "/sys/block/%s/queue/scheduler", de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, val, sizeof(val) - 1);
+
+		val[n > 0 ? n : 0] = '\0';
+		close(fd);
+		if (len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s=%s", de->d_name, val);
+	}
+	if (d)
+		closedir(d);
 }
 
 /*

@@ -33,7 +33,8 @@ void fixture_clear_log(struct fixture *f);
  * kt_write_attr is wrapped (-Wl,--wrap) by a fake kernel that records every write and, when
  * enabled, answers as mm/ksm.c does: -EBUSY for merge_across_nodes/max_page_sharing while
  * pages are shared, -EINVAL for pages_to_scan under advisor_mode=scan-time, run=2 unmerges,
- * advisor_mode switches reset pages_to_scan. fail_at=N makes the Nth write fail with -EIO.
+ * advisor_mode switches reset pages_to_scan; a block queue's scheduler must be one it offers,
+ * and switching resets nr_requests. fail_at=N makes the Nth write fail with -EIO.
  * Hugepage pools always behave as mm/hugetlb.c's: a node gives at most its fake_capacity
  * pages, never drops pages in use, and the global pool is the nodes' sum; writes to a node's
  * compact or to vm/drop_caches raise capacity by fake_compact_gain / fake_drop_gain.
@@ -53,6 +54,10 @@ int __wrap_kt_write_attr(const struct kt_ctx *ctx, const char *path, const char 
 void fake_kernel_reset(bool rules);
 int __wrap_kt_hugetlbfs_mount(const struct kt_ctx *ctx, uint64_t kb, const char *path);
 int __wrap_kt_hugetlbfs_umount(const struct kt_ctx *ctx, const char *path);
+/* A fixture's kt-devnums ("path M:m" lines) gives its files their device numbers. */
+struct stat;
+int __real_kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);
+int __wrap_kt_stat(const struct kt_ctx *ctx, const char *path, struct stat *ret);
 /* Index of the first recorded write "knob=value", or -1. */
 int fake_kernel_find(const char *write);
 

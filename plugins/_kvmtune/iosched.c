@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* I/O schedulers: Context.iosched_apply/verify/restore for plugin_kvm_iosched. */
+#include <string.h>
+
+#include "iosched.h"
+#include "journal.h"
+#include "module.h"
+
+static int iosched_unapply(void *impl, bool restore)
+{
+	return kt_iosched_tuning_unapply(impl, restore);
+}
+
+static PyObject *iosched_stats(void *impl)
+{
+	return Py_BuildValue("{s:I,s:I}", "devices", kt_iosched_tuning_devices(impl), "writes",
+			     kt_iosched_tuning_writes(impl));
+}
+
+static int iosched_refresh(void *impl, bool force)
+{
+	return kt_iosched_tuning_refresh(impl, force);
+}
+
+static const struct kt_py_tuning_ops iosched_ops = {
+	.unapply = iosched_unapply,
+	.stats = iosched_stats,
+	.refresh = iosched_refresh,
+};
+
+static int options_of(PyObject *args, const char *format, const char **journal,
+		      const char **holder, struct kt_kvlist *kv)
+{
+	PyObject *opts;
+	int ok;
+
+	if (journal)
+		ok = PyArg_ParseTuple(args, format, journal, holder, &PyDict_Type, &opts);
+	else
+		ok = PyArg_ParseTuple(args, format, &PyDict_Type, &opts);
+	if (!ok || (journal && kt_py_check_name("journal name", *journal) < 0))
+		return -1;
+	if (kt_py_kvlist_from_dict(opts, kv) < 0) {
+		kt_kvlist_clear(kv);
+		return -1;
+	}
+	return 0;
+}
+
+PyObject *kt_py_iosched_apply(PyObject *op, PyObject *args)
+{
+	kt_py_context *self = (kt_py_context *)op;
+	struct kt_kvlist kv = KT_KVLIST_INIT;
+	struct kt_iosched_tuning *t = NULL;
+	const char *journal, *holder;
+	int r;
+
+	if (kt_py_check(self) < 0 || options_of(args, "ssO!:iosched_apply", &journal, &holder, &kv) < 0)
+		return NULL;
+	kt_py_call_begin(self);
+	/* libvirt and sysfs may take a while: other threads of tuned go on meanwhile. */
+	Py_BEGIN_ALLOW_THREADS
+	r = kt_iosched_tuning_apply(self->ctx, journal, holder, &kv, &t);
+	Py_END_ALLOW_THREADS
+	kt_kvlist_clear(&kv);
+	if (kt_py_call_end(self, r, "/sys/class/block") < 0)
+		return NULL;
+	return kt_py_tuning_new(self, &iosched_ops, t);
+}
+
+struct verify_acc {
+	PyObject *list;
+	bool failed;
+};
+
+static void verify_cb(void *data, const char *device, enum kt_iosched_knob knob, const char *want,
+		      const char *current, bool ok)
+{
+	struct verify_acc *acc = data;
+	char name[96];
+	PyObject *t;
+	PyGILState_STATE gil;
+
+	if (acc->failed)
+		return;
+	snprintf(name, sizeof(name), "%s.%s", device, kt_iosched_knob_name(knob));
+	gil = PyGILState_Ensure();
+	t = Py_BuildValue("(sszO)", name, want, current, ok ? Py_True : Py_False);
+	if (!t || PyList_Append(acc->list, t) < 0)
+		acc->failed = true;
+	Py_XDECREF(t);
+	PyGILState_Release(gil);
+}
+
+PyObject *kt_py_iosched_verify(PyObject *op, PyObject *args)
+{
+	kt_py_context *self = (kt_py_context *)op;
+	struct verify_acc acc = { NULL, false };
+	struct kt_kvlist kv = KT_KVLIST_INIT;
+	int r;
+
+	if (kt_py_check(self) < 0 || options_of(args, "O!:iosched_verify", NULL, NULL, &kv) < 0)
+		return NULL;
+	acc.list = PyList_New(0);
+	if (!acc.list) {
+		kt_kvlist_clear(&kv);
+		return NULL;
+	}
+	kt_py_call_begin(self);
+	Py_BEGIN_ALLOW_THREADS
+	r = kt_iosched_verify_options(self->ctx, &kv, verify_cb, &acc);
+	Py_END_ALLOW_THREADS
+	kt_kvlist_clear(&kv);
+	if (kt_py_call_end(self, r, "/sys/class/block") < 0 || acc.failed) {
+		Py_DECREF(acc.list);
+		return NULL;
+	}
+	return acc.list;
+}
+
+PyObject *kt_py_iosched_restore(PyObject *op, PyObject *args)
+{
+	kt_py_context *self = (kt_py_context *)op;
+	const char *journal;
+	int r;
+
+	if (kt_py_check(self) < 0 || !PyArg_ParseTuple(args, "s:iosched_restore", &journal) ||
+	    kt_py_check_name("journal name", journal) < 0)
+		return NULL;
+	kt_py_call_begin(self);
+	r = kt_iosched_restore_journal(self->ctx, journal, "tuned");
+	if (kt_py_call_end(self, r, KT_STATE_DIR) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+PyObject *kt_py_iosched_options(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(args))
+{
+	PyObject *t;
+	Py_ssize_t n = 0;
+
+	while (kt_iosched_options[n])
+		n++;
+	t = PyTuple_New(n);
+	if (!t)
+		return NULL;
+	for (Py_ssize_t i = 0; i < n; i++) {
+		PyObject *s = PyUnicode_FromString(kt_iosched_options[i]);
+
+		if (!s) {
+			Py_DECREF(t);
+			return NULL;
+		}
+		PyTuple_SetItem(t, i, s);
+	}
+	return t;
+}

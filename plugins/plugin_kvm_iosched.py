@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""
+tuned plugin kvm_iosched: I/O schedulers and queue settings for the block devices beneath
+the guests' disks.
+
+Every disk of the running libvirt domains (and the defined ones with include_defined) is
+resolved to the devices beneath it: image files, partitions, LVM/dm-crypt and md stacks,
+loop devices. Each device gets the scheduler of its class (NVMe and SSD: none; HDD:
+mq-deadline, or bfq when bfq_guests guests share it; loop: none), the queue knobs asked
+for, or an override; devices that back no guest are left alone. Everything is checked
+before anything is written, journalled on disk, and restored on profile switch or
+tuned-adm off. The domains are read again on every apply, and, with tuned's dynamic tuning
+on, whenever libvirt starts or stops one (checked every update_interval).
+
+Resolution, policy, the lock and the journal are the library's (kt_iosched_tuning_apply):
+this shim holds the option table and tuned's API only.
+
+[kvm_iosched]
+type=kvm_iosched
+hdd_scheduler=auto
+overrides=sdb:bfq
+"""
+from . import base
+from . import kvmtune_tuned as kt
+
+PLUGIN = "kvm_iosched"
+
+# _kvmtune.iosched_options() must match.
+OPTIONS = (
+    "nvme_scheduler",
+    "ssd_scheduler",
+    "hdd_scheduler",
+    "loop_scheduler",
+    "bfq_guests",
+    "nr_requests",
+    "read_ahead_kb",
+    "rq_affinity",
+    "overrides",
+    "include_defined",
+    "libvirt_uri",
+)
+
+
+class KvmIoschedPlugin(base.Plugin):
+    """I/O schedulers for the devices beneath KVM guests' disks."""
+
+    def __init__(self, *args, **kwargs):
+        super(KvmIoschedPlugin, self).__init__(*args, **kwargs)
+        self._contexts = {}
+
+    @classmethod
+    def _get_config_options(cls):
+        return dict((name, None) for name in OPTIONS)
+
+    def _get_effective_options(self, options):
+        return kt.effective_options(self._get_config_options(), options)
+
+    def _instance_init(self, instance):
+        instance._has_static_tuning = True
+        # Dynamic tuning: guests that start or stop are looked at on tuned's update.
+        instance._has_dynamic_tuning = True
+        instance._kt_tuning = None
+        instance._kt_journal_kept = False
+        self._contexts[instance.name] = kt.make_context(kt.prefix(PLUGIN, instance))
+
+    def _instance_cleanup(self, instance):
+        kt.drop_tuning(instance)
+        self._contexts.pop(instance.name, None)
+
+    def _instance_apply_static(self, instance):
+        kt.drop_tuning(instance)
+        ctx = self._contexts[instance.name]
+        options = kt.expand_options(self._variables, instance.options)
+        try:
+            instance._kt_tuning = ctx.iosched_apply(kt.journal_name(PLUGIN, instance),
+                                                    kt.holder(instance), options)
+        except (ValueError, OSError) as e:
+            kt.log.error("%s: %s; block queues left as they were"
+                         % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+
+    def _instance_verify_static(self, instance, ignore_missing, devices):
+        ctx = self._contexts[instance.name]
+        options = kt.expand_options(self._variables, instance.options)
+        try:
+            results = ctx.iosched_verify(options)
+        except (ValueError, OSError) as e:
+            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+            return False
+        ok = True
+        for name, wanted, current, good in results:
+            if not kt.log_verification(self, "%s.%s" % (instance.name, name), wanted, current, good):
+                ok = False
+        return ok
+
+    def _instance_update_dynamic(self, instance, device):
+        tuning = instance._kt_tuning
+        if tuning is None:
+            return
+        try:
+            tuning.refresh()
+        except (ValueError, OSError) as e:
+            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+
+    def _instance_unapply_dynamic(self, instance, device):
+        # The static unapply puts everything back, whatever refreshes changed.
+        pass
+
+    def _instance_unapply_static(self, instance, *args, **kwargs):
+        restore = kt.should_restore(args, kwargs)
+        tuning = instance._kt_tuning
+        instance._kt_tuning = None
+        try:
+            if tuning is not None:
+                tuning.unapply(restore)
+                instance._kt_journal_kept = not restore
+            elif restore and instance._kt_journal_kept:
+                # Unapplied before without restoring (ROLLBACK_NONE): the journal has them.
+                instance._kt_journal_kept = False
+                self._contexts[instance.name].iosched_restore(kt.journal_name(PLUGIN, instance))
+        except (ValueError, OSError) as e:
+            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
