@@ -99,3 +99,72 @@ def log_verification(plugin, name, wanted, current, ok):
         log.info(consts.STR_VERIFY_PROFILE_VALUE_MISSING % name)
         return True
     return plugin._log_verification_result(name, ok, wanted, current)
+
+
+# The lifecycle every kvm_* shim shares. A shim passes its plugin type and, by name, the
+# Context methods of its area; what a tuning does is the library's.
+
+def init_instance(plugin, plugin_type, instance, dynamic=False):
+    instance._has_static_tuning = True
+    instance._has_dynamic_tuning = dynamic
+    instance._kt_tuning = None
+    plugin._contexts[instance.name] = make_context(prefix(plugin_type, instance))
+
+
+def cleanup_instance(plugin, instance):
+    drop_tuning(instance)
+    plugin._contexts.pop(instance.name, None)
+
+
+def apply_instance(plugin, plugin_type, instance, apply_method, left_as_it_was):
+    """Context.<apply_method>(journal, holder, options); on a refusal one error line."""
+    # An apply without an unapply in between must not leave a second tuning behind.
+    drop_tuning(instance)
+    ctx = plugin._contexts[instance.name]
+    options = expand_options(plugin._variables, instance.options)
+    try:
+        instance._kt_tuning = getattr(ctx, apply_method)(journal_name(plugin_type, instance),
+                                                         holder(instance), options)
+    except (ValueError, OSError) as e:
+        log.error("%s: %s; %s" % (prefix(plugin_type, instance), reason(e), left_as_it_was))
+
+
+def verify_results(plugin, plugin_type, instance, results):
+    """Logs each (name, wanted, current, ok) the way tuned's plugins do; all ok?"""
+    try:
+        results = results()
+    except (ValueError, OSError) as e:
+        log.error("%s: %s" % (prefix(plugin_type, instance), reason(e)))
+        return False
+    ok = True
+    for name, wanted, current, good in results:
+        if not log_verification(plugin, "%s.%s" % (instance.name, name), wanted, current, good):
+            ok = False
+    return ok
+
+
+def verify_instance(plugin, plugin_type, instance, verify_method):
+    """Context.<verify_method>(options) compared with the host."""
+    ctx = plugin._contexts[instance.name]
+    options = expand_options(plugin._variables, instance.options)
+    return verify_results(plugin, plugin_type, instance,
+                          lambda: getattr(ctx, verify_method)(options))
+
+
+def unapply_instance(plugin, plugin_type, instance, args, kwargs, restore_journal):
+    """Undoes the tuning (it never outlives the profile, whatever the rollback level); an
+    instance unapplied before without restoring (ROLLBACK_NONE) has its journal put back
+    by restore_journal(ctx, journal) when restoring is asked for. Returns the tuning's
+    restore flag, or None when there was no tuning."""
+    restore = should_restore(args, kwargs)
+    tuning = instance._kt_tuning
+    instance._kt_tuning = None
+    try:
+        if tuning is not None:
+            tuning.unapply(restore)
+            return restore
+        if restore and restore_journal is not None:
+            restore_journal(plugin._contexts[instance.name], journal_name(plugin_type, instance))
+    except (ValueError, OSError) as e:
+        log.error("%s: %s" % (prefix(plugin_type, instance), reason(e)))
+    return None

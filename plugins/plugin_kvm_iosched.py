@@ -56,41 +56,19 @@ class KvmIoschedPlugin(base.Plugin):
         return kt.effective_options(self._get_config_options(), options)
 
     def _instance_init(self, instance):
-        instance._has_static_tuning = True
         # Dynamic tuning: guests that start or stop are looked at on tuned's update.
-        instance._has_dynamic_tuning = True
-        instance._kt_tuning = None
+        kt.init_instance(self, PLUGIN, instance, dynamic=True)
         instance._kt_journal_kept = False
-        self._contexts[instance.name] = kt.make_context(kt.prefix(PLUGIN, instance))
 
     def _instance_cleanup(self, instance):
-        kt.drop_tuning(instance)
-        self._contexts.pop(instance.name, None)
+        kt.cleanup_instance(self, instance)
 
     def _instance_apply_static(self, instance):
-        kt.drop_tuning(instance)
-        ctx = self._contexts[instance.name]
-        options = kt.expand_options(self._variables, instance.options)
-        try:
-            instance._kt_tuning = ctx.iosched_apply(kt.journal_name(PLUGIN, instance),
-                                                    kt.holder(instance), options)
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s; block queues left as they were"
-                         % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+        kt.apply_instance(self, PLUGIN, instance, "iosched_apply",
+                          "block queues left as they were")
 
     def _instance_verify_static(self, instance, ignore_missing, devices):
-        ctx = self._contexts[instance.name]
-        options = kt.expand_options(self._variables, instance.options)
-        try:
-            results = ctx.iosched_verify(options)
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
-            return False
-        ok = True
-        for name, wanted, current, good in results:
-            if not kt.log_verification(self, "%s.%s" % (instance.name, name), wanted, current, good):
-                ok = False
-        return ok
+        return kt.verify_instance(self, PLUGIN, instance, "iosched_verify")
 
     def _instance_update_dynamic(self, instance, device):
         tuning = instance._kt_tuning
@@ -106,16 +84,11 @@ class KvmIoschedPlugin(base.Plugin):
         pass
 
     def _instance_unapply_static(self, instance, *args, **kwargs):
-        restore = kt.should_restore(args, kwargs)
-        tuning = instance._kt_tuning
-        instance._kt_tuning = None
-        try:
-            if tuning is not None:
-                tuning.unapply(restore)
-                instance._kt_journal_kept = not restore
-            elif restore and instance._kt_journal_kept:
-                # Unapplied before without restoring (ROLLBACK_NONE): the journal has them.
-                instance._kt_journal_kept = False
-                self._contexts[instance.name].iosched_restore(kt.journal_name(PLUGIN, instance))
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+        # Only a journal this instance left (ROLLBACK_NONE) is put back without a tuning.
+        kept = instance._kt_journal_kept
+        instance._kt_journal_kept = False
+        restored = kt.unapply_instance(self, PLUGIN, instance, args, kwargs,
+                                       (lambda ctx, journal: ctx.iosched_restore(journal))
+                                       if kept else None)
+        if restored is not None:
+            instance._kt_journal_kept = not restored

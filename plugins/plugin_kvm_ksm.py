@@ -73,50 +73,17 @@ class KvmKsmPlugin(base.Plugin):
         return kt.effective_options(self._get_config_options(), options)
 
     def _instance_init(self, instance):
-        instance._has_static_tuning = True
-        instance._has_dynamic_tuning = False
-        instance._kt_tuning = None
-        self._contexts[instance.name] = kt.make_context(kt.prefix(PLUGIN, instance))
+        kt.init_instance(self, PLUGIN, instance)
 
     def _instance_cleanup(self, instance):
-        kt.drop_tuning(instance)
-        self._contexts.pop(instance.name, None)
+        kt.cleanup_instance(self, instance)
 
     def _instance_apply_static(self, instance):
-        # An apply without an unapply in between must not leave a second tuning behind.
-        kt.drop_tuning(instance)
-        ctx = self._contexts[instance.name]
-        options = kt.expand_options(self._variables, instance.options)
-        try:
-            instance._kt_tuning = ctx.ksm_apply(kt.journal_name(PLUGIN, instance),
-                                                kt.holder(instance), options)
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s; KSM left as it was" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+        kt.apply_instance(self, PLUGIN, instance, "ksm_apply", "KSM left as it was")
 
     def _instance_verify_static(self, instance, ignore_missing, devices):
-        ctx = self._contexts[instance.name]
-        options = kt.expand_options(self._variables, instance.options)
-        try:
-            results = ctx.ksm_verify(options)
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
-            return False
-        ok = True
-        for name, wanted, current, good in results:
-            if not kt.log_verification(self, "%s.%s" % (instance.name, name), wanted, current, good):
-                ok = False
-        return ok
+        return kt.verify_instance(self, PLUGIN, instance, "ksm_verify")
 
     def _instance_unapply_static(self, instance, *args, **kwargs):
-        restore = kt.should_restore(args, kwargs)
-        tuning = instance._kt_tuning
-        instance._kt_tuning = None
-        try:
-            if tuning is not None:
-                # The controller never outlives the profile, whatever the rollback level.
-                tuning.unapply(restore)
-            elif restore:
-                # Unapplied before without restoring (ROLLBACK_NONE): the journal has them.
-                self._contexts[instance.name].ksm_restore(kt.journal_name(PLUGIN, instance))
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+        kt.unapply_instance(self, PLUGIN, instance, args, kwargs,
+                            lambda ctx, journal: ctx.ksm_restore(journal))

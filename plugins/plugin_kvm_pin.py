@@ -52,49 +52,22 @@ class KvmPinPlugin(base.Plugin):
         return kt.effective_options(self._get_config_options(), options)
 
     def _instance_init(self, instance):
-        instance._has_static_tuning = True
-        instance._has_dynamic_tuning = False
-        instance._kt_tuning = None
-        self._contexts[instance.name] = kt.make_context(kt.prefix(PLUGIN, instance))
+        kt.init_instance(self, PLUGIN, instance)
 
     def _instance_cleanup(self, instance):
-        kt.drop_tuning(instance)
-        self._contexts.pop(instance.name, None)
+        kt.cleanup_instance(self, instance)
 
     def _instance_apply_static(self, instance):
-        kt.drop_tuning(instance)
-        ctx = self._contexts[instance.name]
-        options = kt.expand_options(self._variables, instance.options)
-        try:
-            instance._kt_tuning = ctx.pin_apply(kt.journal_name(PLUGIN, instance),
-                                                kt.holder(instance), options)
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s; guests left as they were" % (kt.prefix(PLUGIN, instance),
-                                                                kt.reason(e)))
+        kt.apply_instance(self, PLUGIN, instance, "pin_apply", "guests left as they were")
 
     def _instance_verify_static(self, instance, ignore_missing, devices):
         # Guests come and go: what is verified is each pinned guest's live affinity.
         if instance._kt_tuning is None:
             kt.log.error("%s: not applied" % kt.prefix(PLUGIN, instance))
             return False
-        ok = True
-        for name, wanted, current, good in instance._kt_tuning.verify():
-            if not kt.log_verification(self, "%s.%s" % (instance.name, name), wanted, current,
-                                       good):
-                ok = False
-        return ok
+        return kt.verify_results(self, PLUGIN, instance, instance._kt_tuning.verify)
 
     def _instance_unapply_static(self, instance, *args, **kwargs):
-        restore = kt.should_restore(args, kwargs)
-        tuning = instance._kt_tuning
-        instance._kt_tuning = None
-        try:
-            if tuning is not None:
-                # The event subscription never outlives the profile.
-                tuning.unapply(restore)
-            elif restore:
-                # Unapplied before without restoring (ROLLBACK_NONE): the journal has them.
-                self._contexts[instance.name].pin_restore(kt.journal_name(PLUGIN, instance),
-                                                          True)
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
+        # The event subscription never outlives the profile.
+        kt.unapply_instance(self, PLUGIN, instance, args, kwargs,
+                            lambda ctx, journal: ctx.pin_restore(journal, True))
