@@ -28,20 +28,6 @@ void kt_cmd_hugepages_help(void)
 	       "release  free every free page of --size's pools; pages in use stay\n");
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void node_label(int node, char *buf, size_t size)
 {
 	if (node >= 0)
@@ -108,9 +94,9 @@ static void print_size_json(const struct kt_ctx *ctx, const struct kt_hp_host *h
 	snprintf(area, sizeof(area), KT_HP_LOCK "-%llukB", (unsigned long long)h->page_kb);
 	if (kt_lock_holder(ctx, area, &info) > 0) {
 		printf("{\"holder\":");
-		json_str(info.holder);
+		kt_json_str(info.holder);
 		printf(",\"pid\":%d,\"journal\":", (int)info.pid);
-		json_str(info.journal);
+		kt_json_str(info.journal);
 		printf("}");
 	} else {
 		printf("null");
@@ -128,7 +114,7 @@ static void print_size_json(const struct kt_ctx *ctx, const struct kt_hp_host *h
 	printf("],\"domains\":[");
 	for (unsigned d = 0; d < h->n_doms; d++) {
 		printf("%s{\"name\":", d ? "," : "");
-		json_str(h->doms[d].name);
+		kt_json_str(h->doms[d].name);
 		printf(",\"pages\":{");
 		for (unsigned j = 0; j < h->doms[d].n; j++)
 			printf("%s\"%d\":%llu", j ? "," : "", h->doms[d].needs[j].node,
@@ -137,7 +123,7 @@ static void print_size_json(const struct kt_ctx *ctx, const struct kt_hp_host *h
 	}
 	printf("],\"libvirt_error\":");
 	if (h->libvirt_error[0])
-		json_str(h->libvirt_error);
+		kt_json_str(h->libvirt_error);
 	else
 		printf("null");
 	printf("}");

@@ -21,20 +21,6 @@ void kt_cmd_iosched_help(void)
 	       "         kvm_iosched-kvm_iosched) when tuned cannot\n");
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void print_device(const struct kt_iosched_device *d)
 {
 	const char *now = d->now[KT_IOSCHED_SCHEDULER];
@@ -116,28 +102,28 @@ static void print_json(const struct kt_iosched_plan *p)
 
 		if (first) {
 			printf("%s{\"name\":", i ? "]}," : "");
-			json_str(d->domain);
+			kt_json_str(d->domain);
 			printf(",\"active\":%s,\"disks\":[", d->active ? "true" : "false");
 		} else {
 			printf(",");
 		}
 		printf("{\"target\":");
-		json_str(d->target);
+		kt_json_str(d->target);
 		printf(",\"source\":");
-		json_str(d->source);
+		kt_json_str(d->source);
 		printf(",\"backing\":%u,\"note\":", d->backing);
 		if (d->note[0])
-			json_str(d->note);
+			kt_json_str(d->note);
 		else
 			printf("null");
 		printf(",\"chain\":[");
 		for (size_t n = d->first_node; n < d->first_node + d->n_nodes; n++) {
 			printf("%s{\"device\":", n > d->first_node ? "," : "");
-			json_str(p->devices[p->nodes[n].device].name);
+			kt_json_str(p->devices[p->nodes[n].device].name);
 			printf(",\"depth\":%u", p->nodes[n].depth);
 			if (p->nodes[n].detail[0]) {
 				printf(",\"detail\":");
-				json_str(p->nodes[n].detail);
+				kt_json_str(p->nodes[n].detail);
 			}
 			printf("}");
 		}
@@ -148,27 +134,27 @@ static void print_json(const struct kt_iosched_plan *p)
 		const struct kt_iosched_device *d = &p->devices[i];
 
 		printf("%s", i ? "," : "");
-		json_str(d->name);
+		kt_json_str(d->name);
 		printf(":{\"class\":");
-		json_str(kt_iosched_class_name(d->cls));
+		kt_json_str(kt_iosched_class_name(d->cls));
 		printf(",\"guests\":%u,\"schedulers\":[", d->guests);
 		for (unsigned s = 0; s < d->sched.n && d->has_queue; s++) {
 			printf("%s", s ? "," : "");
-			json_str(d->sched.name[s]);
+			kt_json_str(d->sched.name[s]);
 		}
 		printf("],\"why\":");
-		json_str(d->why);
+		kt_json_str(d->why);
 		for (int k = 0; k < KT_IOSCHED_KNOB_MAX; k++) {
 			printf(",");
-			json_str(kt_iosched_knob_name(k));
+			kt_json_str(kt_iosched_knob_name(k));
 			printf(":{\"now\":");
 			if (d->now[k][0])
-				json_str(d->now[k]);
+				kt_json_str(d->now[k]);
 			else
 				printf("null");
 			printf(",\"wanted\":");
 			if (d->wanted[k][0])
-				json_str(d->wanted[k]);
+				kt_json_str(d->wanted[k]);
 			else
 				printf("null");
 			printf("}");
@@ -202,19 +188,10 @@ static int iosched_show(struct kt_ctx *ctx, int argc, char **argv)
 			return 2;
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-
-		if (!eq) {
-			fprintf(stderr, "kvmtune: error: '%s' is not OPTION=VALUE\n", argv[i]);
-			kt_kvlist_clear(&options);
-			return 2;
-		}
-		*eq = '\0';
-		if (kt_kvlist_set(&options, argv[i], eq + 1) < 0) {
-			kt_kvlist_clear(&options);
-			return 1;
-		}
+	r = kt_cmd_pairs(argc, argv, optind, &options);
+	if (r != 0) {
+		kt_kvlist_clear(&options);
+		return r;
 	}
 	r = kt_iosched_options_parse(ctx, &options, &cfg);
 	kt_kvlist_clear(&options);

@@ -32,20 +32,6 @@ void kt_cmd_ksm_help(void)
 	       "         after N decisions\n");
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static const char *run_state(const struct kt_ksm_status *st)
 {
 	if (!st->available)
@@ -76,9 +62,9 @@ static void print_holder(const struct kt_ctx *ctx, bool json)
 		printf("\"controlled_by\":");
 		if (r > 0) {
 			printf("{\"holder\":");
-			json_str(info.holder);
+			kt_json_str(info.holder);
 			printf(",\"pid\":%d,\"journal\":", (int)info.pid);
-			json_str(info.journal);
+			kt_json_str(info.journal);
 			printf("},");
 		} else {
 			printf("null,");
@@ -86,7 +72,7 @@ static void print_holder(const struct kt_ctx *ctx, bool json)
 		printf("\"other_controller\":");
 		if (foreign > 0) {
 			printf("{\"name\":");
-			json_str(comm);
+			kt_json_str(comm);
 			printf(",\"pid\":%d},", (int)pid);
 		} else {
 			printf("null,");
@@ -137,14 +123,14 @@ static void json_controller(const struct controller *c)
 		return;
 	}
 	printf("{\"owner\":");
-	json_str(sf->owner);
+	kt_json_str(sf->owner);
 	printf(",\"mode\":");
-	json_str(sf->mode);
+	kt_json_str(sf->mode);
 	printf(",\"phase\":");
-	json_str(sf->phase);
+	kt_json_str(sf->phase);
 	printf(",\"since\":%lld,\"decided\":%lld,\"reason\":", (long long)sf->since,
 	       (long long)sf->decided);
-	json_str(sf->reason);
+	kt_json_str(sf->reason);
 	printf(",\"pid\":%d,\"stale\":%s,\"inputs\":{", (int)sf->pid, c->alive ? "false" : "true");
 #define JNUM(name, fmt, v, comma) \
 	((v) >= 0 ? printf("%s\"" name "\":" fmt, comma, v) : printf("%s\"" name "\":null", comma))
@@ -232,16 +218,16 @@ static void print_json(const struct kt_ctx *ctx, const struct kt_ksm_status *st,
 		       const struct controller *ctl)
 {
 	printf("{\"available\":%s,\"state\":", st->available ? "true" : "false");
-	json_str(run_state(st));
+	kt_json_str(run_state(st));
 	printf(",");
 	print_holder(ctx, true);
 	printf("\"knobs\":{");
 	for (int k = 0; k < KT_KSM_KNOB_MAX; k++) {
 		printf("%s", k ? "," : "");
-		json_str(kt_ksm_knob_name(k));
+		kt_json_str(kt_ksm_knob_name(k));
 		printf(":{\"supported\":%s,\"value\":", st->knobs.set[k] ? "true" : "false");
 		if (st->knobs.set[k])
-			json_str(st->knobs.value[k]);
+			kt_json_str(st->knobs.value[k]);
 		else
 			printf("null");
 		printf("}");
@@ -251,7 +237,7 @@ static void print_json(const struct kt_ctx *ctx, const struct kt_ksm_status *st,
 		if (!st->have[c])
 			continue;
 		printf("%s", n++ ? "," : "");
-		json_str(kt_ksm_counter_name(c));
+		kt_json_str(kt_ksm_counter_name(c));
 		printf(":%lld", (long long)st->counter[c]);
 	}
 	printf("},\"page_size\":%llu,\"saved_bytes\":%llu,\"saved_mib\":%.1f,",
@@ -404,19 +390,10 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 			return 2;
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-
-		if (!eq) {
-			fprintf(stderr, "kvmtune: error: '%s' is not OPTION=VALUE\n", argv[i]);
-			kt_kvlist_clear(&options);
-			return 2;
-		}
-		*eq = '\0';
-		if (kt_kvlist_set(&options, argv[i], eq + 1) < 0) {
-			kt_kvlist_clear(&options);
-			return 1;
-		}
+	r = kt_cmd_pairs(argc, argv, optind, &options);
+	if (r != 0) {
+		kt_kvlist_clear(&options);
+		return r;
 	}
 	r = kt_ksm_options_parse(ctx, &options, KT_KSMCTL_DYNAMIC, &knobs, &cfg);
 	if (r == 0 && cfg.mode == KT_KSMCTL_STATIC) {

@@ -35,42 +35,10 @@ void kt_cmd_pin_help(void)
 	       "memtune_soft_limit=SIZE, memtune_hard_limit=SIZE, blkio_weight=N, libvirt_uri=URI\n");
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void fmt_set(const struct kt_cpuset *set, char *buf, size_t size)
 {
 	if (kt_cpulist_format(set, buf, size) <= 0)
 		snprintf(buf, size, "-");
-}
-
-/* OPTION=VALUE arguments from argv[first]; 2 for a malformed one. */
-static int parse_pairs(int argc, char **argv, int first, struct kt_kvlist *ret)
-{
-	for (int i = first; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-
-		if (!eq) {
-			fprintf(stderr, "kvmtune: error: '%s' is not OPTION=VALUE\n", argv[i]);
-			return 2;
-		}
-		*eq = '\0';
-		if (kt_kvlist_set(ret, argv[i], eq + 1) < 0)
-			return 1;
-		*eq = '=';
-	}
-	return 0;
 }
 
 static const char *uri_of(const struct kt_kvlist *opts)
@@ -114,13 +82,13 @@ static void print_plan(void *data, const struct kt_pin_domain_view *d)
 	}
 	if (o->json) {
 		printf("%s{\"name\":", o->n++ ? "," : "");
-		json_str(d->name);
+		kt_json_str(d->name);
 		printf(",\"uuid\":");
-		json_str(d->uuid);
+		kt_json_str(d->uuid);
 		printf(",\"placed\":%s", d->pinned ? "true" : "false");
 		if (d->error) {
 			printf(",\"reason\":");
-			json_str(d->error);
+			kt_json_str(d->error);
 		}
 		if (pl && d->pinned) {
 			printf(",\"policy\":\"%s\",\"vcpus\":[", kt_pin_policy_name(pl->policy));
@@ -167,7 +135,7 @@ static int pin_plan(struct kt_ctx *ctx, int argc, char **argv)
 		out.json = true;
 		first = 2;
 	}
-	r = parse_pairs(argc, argv, first, &opts);
+	r = kt_cmd_pairs(argc, argv, first, &opts);
 	if (r == 0 && open_virt(uri_of(&opts), true, &v) < 0)
 		r = 1;
 	if (r == 0) {
@@ -190,7 +158,7 @@ static int pin_apply(struct kt_ctx *ctx, int argc, char **argv)
 	struct kt_virt *v = NULL;
 	int r;
 
-	r = parse_pairs(argc, argv, 1, &opts);
+	r = kt_cmd_pairs(argc, argv, 1, &opts);
 	if (r == 0 && kt_pin_tuning_new(ctx, KT_PIN_CMD_JOURNAL, "kvmtune pin apply", &opts, &t) < 0)
 		r = 1;
 	if (r == 0 && open_virt(kt_pin_tuning_options(t)->libvirt_uri, false, &v) < 0)
@@ -333,7 +301,7 @@ static int pin_show(struct kt_ctx *ctx, int argc, char **argv)
 				       k++ ? "," : "", cpu, t->cpus[cpu].package, t->cpus[cpu].core,
 				       kt_cpuset_has(&t->isolated, cpu) ? "true" : "false",
 				       kt_cpuset_has(&t->housekeeping, cpu) ? "true" : "false");
-				json_str(labels[cpu].text);
+				kt_json_str(labels[cpu].text);
 				printf("}");
 			}
 			printf("]}");
@@ -343,7 +311,7 @@ static int pin_show(struct kt_ctx *ctx, int argc, char **argv)
 			char set[256];
 
 			printf("%s{\"name\":", i ? "," : "");
-			json_str(sd[i].name);
+			kt_json_str(sd[i].name);
 			printf(",\"vcpus\":[");
 			for (unsigned k = 0; k < sd[i].n; k++) {
 				fmt_set(&sd[i].vcpus[k], set, sizeof(set));
@@ -428,7 +396,7 @@ static int pin_watch(struct kt_ctx *ctx, int argc, char **argv)
 		keep = true;
 		first = 2;
 	}
-	r = parse_pairs(argc, argv, first, &opts);
+	r = kt_cmd_pairs(argc, argv, first, &opts);
 	if (r == 0 && kt_pin_tuning_new(ctx, KT_PIN_CMD_JOURNAL, "kvmtune pin watch", &opts, &t) < 0)
 		r = 1;
 	kt_kvlist_clear(&opts);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ctx.h"
+#include "kvlist.h"
 
 struct kt_command {
 	const char *name;
@@ -27,3 +28,9 @@ int kt_cmd_hugepages(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_hugepages_help(void);
 int kt_cmd_pin(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_pin_help(void);
+
+/*
+ * OPTION=VALUE arguments from argv[first] on into ret: 0, 2 (logged) for one that is not
+ * of that form, 1 when memory runs out. The caller clears ret either way.
+ */
+int kt_cmd_pairs(int argc, char **argv, int first, struct kt_kvlist *ret);
