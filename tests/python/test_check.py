@@ -95,7 +95,7 @@ class TestCheck(FixtureRoot):
         for r in doc["results"]:
             by.setdefault(r["check"], []).append(r)
         self.assertEqual([r["level"] for r in by["hugepages"]], ["FAIL", "FAIL"])
-        self.assertIn("domains need 8 pages of 1.0 GiB, the pool has 4", by["hugepages"][0]["message"])
+        self.assertIn("1 domain needs 8 pages of 1.0 GiB, the pool has 4", by["hugepages"][0]["message"])
         self.assertEqual(by["disk-scheduler"][0]["level"], "WARN")
         self.assertIn("web1 disk vda is on sda", by["disk-scheduler"][0]["message"])
         self.assertEqual(by["memory-overcommit"][0]["level"], "PASS")
@@ -114,7 +114,7 @@ class TestCheck(FixtureRoot):
         doc = self.check_json("--uri=test:///default", rc=0)
         self.assertEqual(doc["domains"], ["test"])
         mem = [r for r in doc["results"] if r["check"] == "memory-overcommit"][0]
-        self.assertIn("1 domains commit 8.0 GiB", mem["message"])
+        self.assertIn("1 domain commits 8.0 GiB", mem["message"])
 
     def test_unreachable_libvirt_warns(self):
         doc = self.check_json("--uri=qemu+unix:///system?socket=/nonexistent", rc=0)
@@ -137,7 +137,7 @@ class TestCheck(FixtureRoot):
     def test_text_output(self):
         code, out, _ = run(self.root, "check", "--domains-dir=" + self.domains)
         self.assertEqual(code, 1)
-        self.assertRegex(out, r"(?m)^FAIL  hugepages +domains need 8 pages")
+        self.assertRegex(out, r"(?m)^FAIL  hugepages +1 domain needs 8 pages")
         self.assertRegex(out, r"(?m)^ +hint: raise nr_hugepages")
         self.assertRegex(out, r"(?m)^\d+ passed, \d+ warnings, 2 failed$")
 
@@ -145,6 +145,11 @@ class TestCheck(FixtureRoot):
         self.assertEqual(run(self.root, "check", "--host-reserve=lots")[0], 2)
         self.assertEqual(run(self.root, "check", "--uri=none", "--domains-dir=/x")[0], 2)
         self.assertEqual(run(self.root, "check", "extra")[0], 2)
+        for bad in ("0", "65", "2.5", "many"):
+            code, out, err = run(self.root, "check", "--vcpu-ratio=" + bad)
+            self.assertEqual((code, out), (2, ""), bad)
+            self.assertEqual(err, "kvmtune: error: --vcpu-ratio=%s is invalid: expected vCPUs "
+                                  "per host CPU, an integer 1..64\n" % bad)
         code, _, err = run(self.root, "check", "--domains-dir=/nonexistent")
         self.assertEqual(code, 1)
         self.assertIn("--domains-dir=/nonexistent", err)
@@ -186,7 +191,7 @@ class TestPeer(FixtureRoot):
         other["cpu"]["flags"].remove("avx512f")
         by = self.peer(other, rc=0)
         self.assertEqual(by["peer-cpu"]["level"], "WARN")
-        self.assertIn("kvm-b lacks 1 CPU flags this host has: avx512f", by["peer-cpu"]["message"])
+        self.assertIn("kvm-b lacks 1 CPU flag this host has: avx512f", by["peer-cpu"]["message"])
         self.assertEqual(by["peer-network"]["level"], "PASS")
         self.assertEqual(by["peer-domains"]["level"], "PASS")
         other.update(domains=["web1"], bridges=[])
