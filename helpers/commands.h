@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "ctx.h"
+#include "ksmctl-state.h"
 #include "kvlist.h"
 
 struct kt_command {
@@ -34,3 +38,12 @@ void kt_cmd_pin_help(void);
  * of that form, 1 when memory runs out. The caller clears ret either way.
  */
 int kt_cmd_pairs(int argc, char **argv, int first, struct kt_kvlist *ret);
+
+/*
+ * The KSM controller's state file, shown alike by `ksm status` and `status`
+ * (helpers/controller.c): three lines whose labels are width wide, or a JSON object.
+ */
+const char *kt_show_when(int64_t t, char *buf, size_t size);
+const char *kt_show_ago(int64_t t, char *buf, size_t size);
+void kt_show_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive, int width);
+void kt_json_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive);

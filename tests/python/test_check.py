@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import unittest
 import zlib
 
@@ -223,6 +224,18 @@ class TestStatus(FixtureRoot):
         self.hold("ksm", "tuned instance kvm_ksm (mode dynamic)", "kvm_ksm-kvm_ksm")
         self.write("run/kvmtune/hugepages-2048kB.lock", "")
         self.write("sys/kernel/mm/ksm/pages_sharing", "2048\n")
+        # The KSM controller's state file as lib/ksmctl-state.c writes it; pid 1 runs in
+        # the fixture. A pinning journal nobody holds.
+        self.now = int(time.time())
+        self.write("run/kvmtune/ksm-controller.state",
+                   "owner=tuned instance kvm_ksm\nmode=dynamic\nphase=merging\nsince=%d\n"
+                   "decided=%d\nreason=guests 3072 MiB + threshold above RAM: merging\n"
+                   "guests_mib=3072\nguests_rss_mib=2900\nthreshold_mib=6553\n"
+                   "available_mib=20000\npsi_some_avg10=1.50\nsaved_mib=12.5\n"
+                   "ksmd_cpu_seconds=3.25\npid=1\n" % (self.now - 60, self.now - 30))
+        self.write("var/lib/kvmtune/kvm_pin-kvm_pin.journal",
+                   journal_text([("uri", "qemu:///system"), ("9f1c.id", "4"),
+                                 ("9f1c.name", "db1"), ("9f1c.vcpu0", "0-3")]))
 
     def test_json(self):
         code, out, err = run(self.root, "status", "--json")
@@ -244,6 +257,17 @@ class TestStatus(FixtureRoot):
         self.assertIn("truncated", journals["pin-x"]["corrupt"])
         self.assertTrue(os.path.exists(os.path.join(self.root, "var/lib/kvmtune/pin-x.journal")))
         self.assertEqual(doc["ksm"]["saved_bytes"], 2048 * os.sysconf("SC_PAGE_SIZE"))
+        ctl = {c["area"]: c for c in doc["controllers"]}
+        self.assertEqual(sorted(ctl), ["ksm", "pin"])
+        self.assertEqual((ctl["ksm"]["source"], ctl["ksm"]["stale"], ctl["ksm"]["decided"]),
+                         ("state", False, self.now - 30))
+        self.assertGreaterEqual(ctl["ksm"]["age_seconds"], 30)
+        self.assertEqual(ctl["ksm"]["ksm"]["phase"], "merging")
+        self.assertEqual(ctl["ksm"]["ksm"]["reason"], "guests 3072 MiB + threshold above RAM: merging")
+        self.assertEqual(ctl["ksm"]["ksm"]["inputs"]["guests_rss_mib"], 2900)
+        self.assertEqual((ctl["pin"]["journal"], ctl["pin"]["stale"], ctl["pin"]["owner"]),
+                         ("kvm_pin-kvm_pin", True, None))
+        self.assertEqual(ctl["pin"]["subjects"], [{"name": "db1", "items": "vcpu0"}])
         pools = {(p["node"], p["page_size"]): p["total"] for p in doc["hugepage_pools"]}
         self.assertEqual(pools[(None, 2 << 20)], 1024)
         self.assertEqual(pools[(1, 1 << 30)], 2)
@@ -271,6 +295,24 @@ class TestStatus(FixtureRoot):
             ("node", "1"), ("page_size", str(1 << 30))))], 2)
         self.assertEqual(samples[("kvmtune_hugepages_free", (
             ("node", "all"), ("page_size", str(2 << 20))))], 1024)
+        self.assertEqual(samples[("kvmtune_ksm_controller_up", ())], 1)
+        self.assertEqual(samples[("kvmtune_ksm_controller_phase", (("phase", "merging"),))], 1)
+        self.assertEqual(samples[("kvmtune_ksm_controller_phase", (("phase", "settled"),))], 0)
+        self.assertEqual(samples[("kvmtune_ksm_controller_info", (
+            ("mode", "dynamic"), ("owner", "tuned instance kvm_ksm")))], 1)
+        self.assertEqual(samples[("kvmtune_ksm_controller_last_decision_timestamp_seconds", ())],
+                         self.now - 30)
+        self.assertEqual(samples[("kvmtune_ksm_controller_guests_resident_bytes", ())], 2900 << 20)
+        self.assertEqual(samples[("kvmtune_ksm_controller_memory_pressure_ratio", ())], 0.015)
+        self.assertEqual(samples[("kvmtune_ksm_controller_saved_bytes", ())], 12.5 * (1 << 20))
+        self.assertEqual(samples[("kvmtune_controller_journal_subjects", (
+            ("area", "pin"), ("journal", "kvm_pin-kvm_pin")))], 1)
+        self.assertAlmostEqual(samples[("kvmtune_controller_journal_written_timestamp_seconds", (
+            ("area", "pin"), ("journal", "kvm_pin-kvm_pin")))], time.time(), delta=60)
+        # Prometheus' conventions: base units, _timestamp_seconds, _info with value 1.
+        for name, _ in samples:
+            self.assertRegex(name, r"^kvmtune_[a-z0-9_]+$")
+            self.assertNotRegex(name, r"_(mib|percent|ms)$")
 
     def test_text(self):
         code, out, _ = run(self.root, "status")
@@ -279,6 +321,15 @@ class TestStatus(FixtureRoot):
                               r"journal kvm_ksm-kvm_ksm\)$")
         self.assertRegex(out, r"(?m)^kvm_ksm-kvm_ksm +run +0 +0$")
         self.assertIn("nobody holds it", out)
+        self.assertRegex(out, r"(?m)^Controller: +tuned instance kvm_ksm, mode dynamic, phase "
+                              r"merging since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+ s ago\)$")
+        self.assertRegex(out, r"(?m)^Last decision: +\S+ \S+ UTC \(3\d s ago\): guests 3072 MiB "
+                              r"\+ threshold above RAM: merging$")
+        self.assertRegex(out, r"(?m)^Inputs: +guests 3072 MiB \(resident 2900 MiB\)")
+        self.assertRegex(out, r"(?m)^Pinning: +journal kvm_pin-kvm_pin, written .*, held by nobody "
+                              r"now: 1 domain: db1 \(vcpu0\)$")
+        self.assertRegex(out, r"(?m)^I/O schedulers: +none")
+        self.assertNotRegex(out, r"\b1 (domains|devices|CPUs|vCPUs|pages)\b")
 
 
 class TestStatusBareHost(FixtureRoot):
@@ -297,6 +348,9 @@ class TestStatusBareHost(FixtureRoot):
         self.assertEqual(code, 0, err)
         names = {f.name for f in text_string_to_metric_families(out)}
         self.assertIn("kvmtune_ksm_available", names)
+        self.assertIn("kvmtune_ksm_controller_up", names)
+        self.assertNotIn("kvmtune_ksm_controller_phase", names)
+        self.assertEqual(doc["controllers"], [])
 
 
 if __name__ == "__main__":

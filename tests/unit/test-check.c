@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -576,6 +577,108 @@ static void test_status_view(void **state)
 	fixture_close(f);
 }
 
+/*
+ * The controllers' last decisions: the KSM controller's state file (a live writer, then a
+ * gone one), a pinning journal its tuning holds, an I/O scheduler journal nobody holds.
+ */
+static void test_status_controllers(void **state)
+{
+	struct fixture *f = fixture_open("check-2node");
+	struct kt_kvlist kv = KT_KVLIST_INIT;
+	struct kt_ksmctl_statefile sf;
+	const struct kt_status_controller *ksm, *pin, *io;
+	int64_t now = (int64_t)time(NULL), age;
+	struct kt_status st;
+	int fd = -1;
+
+	(void)state;
+	/* Nothing runs: no controller at all. */
+	assert_int_equal(kt_status_read(f->ctx, &st), 0);
+	assert_int_equal(st.n_controllers, 0);
+	kt_status_clear(&st);
+
+	kt_ksmctl_statefile_init(&sf);
+	snprintf(sf.owner, sizeof(sf.owner), "tuned instance kvm_ksm");
+	snprintf(sf.mode, sizeof(sf.mode), "dynamic");
+	snprintf(sf.phase, sizeof(sf.phase), "settled");
+	snprintf(sf.reason, sizeof(sf.reason), "settled: 1540 MiB saved");
+	sf.since = now - 300;
+	sf.decided = now - 20;
+	sf.guests_mib = 3072;
+	sf.saved_mib = 1540.8;
+	sf.pid = 1; /* proc/1 is in the fixture: the writer runs */
+	assert_int_equal(kt_ksmctl_statefile_write(f->ctx, &sf), 0);
+
+	assert_int_equal(kt_kvlist_set(&kv, "uri", "qemu:///system"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "0b6e.id", "3"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "0b6e.name", "web1"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "0b6e.vcpu0", "0-3"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "0b6e.emulator", "0-3"), 0);
+	assert_int_equal(kt_journal_write(f->ctx, "kvm_pin-kvm_pin", &kv), 0);
+	kt_kvlist_clear(&kv);
+	assert_int_equal(kt_kvlist_set(&kv, "boot_id", "5c1d"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "sdb.scheduler", "bfq"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "sdb.nr_requests", "64"), 0);
+	assert_int_equal(kt_kvlist_set(&kv, "sdc.scheduler", "bfq"), 0);
+	assert_int_equal(kt_journal_write(f->ctx, "kvm_iosched-kvm_iosched", &kv), 0);
+	kt_kvlist_clear(&kv);
+	/* Journals of other areas are no controller's. */
+	assert_int_equal(kt_kvlist_set(&kv, "run", "0"), 0);
+	assert_int_equal(kt_journal_write(f->ctx, "kvm_ksm-kvm_ksm", &kv), 0);
+	kt_kvlist_clear(&kv);
+	assert_int_equal(kt_lock_take(f->ctx, "pin", "tuned instance kvm_pin", "kvm_pin-kvm_pin",
+				      &fd), 0);
+
+	assert_int_equal(kt_status_read(f->ctx, &st), 0);
+	assert_int_equal(st.n_controllers, 3);
+	ksm = &st.controllers[0];
+	assert_string_equal(ksm->area, "ksm");
+	assert_true(ksm->have_state && !ksm->stale && !ksm->error);
+	assert_string_equal(ksm->owner, "tuned instance kvm_ksm");
+	assert_string_equal(ksm->state.reason, "settled: 1540 MiB saved");
+	assert_true(ksm->state.guests_mib == 3072 && ksm->state.threshold_mib == -1);
+	age = kt_status_age(ksm->decided);
+	assert_true(age >= 20 && age < 80);
+	/* Journals in name order: iosched, then pin. */
+	io = &st.controllers[1];
+	pin = &st.controllers[2];
+	assert_string_equal(pin->area, "pin");
+	assert_string_equal(pin->journal, "kvm_pin-kvm_pin");
+	assert_false(pin->stale);
+	assert_string_equal(pin->owner, "tuned instance kvm_pin");
+	assert_int_equal(pin->n_subjects, 1);
+	assert_string_equal(pin->subjects[0].name, "web1");
+	assert_string_equal(pin->subjects[0].items, "vcpu0, emulator");
+	assert_true(kt_status_age(pin->decided) >= 0 && kt_status_age(pin->decided) < 60);
+	assert_string_equal(io->area, "iosched");
+	assert_true(io->stale);
+	assert_string_equal(io->owner, "");
+	assert_int_equal(io->n_subjects, 2);
+	assert_string_equal(io->subjects[0].name, "sdb");
+	assert_string_equal(io->subjects[0].items, "scheduler, nr_requests");
+	assert_string_equal(io->subjects[1].name, "sdc");
+	kt_status_clear(&st);
+	kt_lock_release(fd);
+
+	/* The controller's process is gone: its state is stale. */
+	sf.pid = 4242;
+	assert_int_equal(kt_ksmctl_statefile_write(f->ctx, &sf), 0);
+	assert_int_equal(kt_status_read(f->ctx, &st), 0);
+	assert_true(st.controllers[0].have_state && st.controllers[0].stale);
+	assert_true(st.controllers[2].stale);
+	kt_status_clear(&st);
+
+	/* A corrupt state file is reported, not trusted. */
+	fixture_write(f, "run/kvmtune/ksm-controller.state", "owner\n");
+	assert_int_equal(kt_status_read(f->ctx, &st), 0);
+	assert_false(st.controllers[0].have_state);
+	assert_int_equal(st.controllers[0].error, -EBADMSG);
+	kt_status_clear(&st);
+	assert_int_equal(kt_status_age(0), -1);
+	assert_int_equal(kt_status_age(now + 3600), -1);
+	fixture_close(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_domain_parse),
 		cmocka_unit_test(test_facts),
 		cmocka_unit_test(test_status_view),
+		cmocka_unit_test(test_status_controllers),
 	};
 
 	return cmocka_run_group_tests(tests, host_guard_setup, host_guard_teardown);
