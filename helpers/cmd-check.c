@@ -161,8 +161,9 @@ static void print_text(const struct kt_check_report *rep)
 		if (res->hint[0] && res->level != KT_CHECK_PASS)
 			printf("      %-18s hint: %s\n", "", res->hint);
 	}
-	printf("%u passed, %u warnings, %u failed\n", rep->count[KT_CHECK_PASS],
-	       rep->count[KT_CHECK_WARN], rep->count[KT_CHECK_FAIL]);
+	printf("%u passed, %u %s, %u failed\n", rep->count[KT_CHECK_PASS],
+	       rep->count[KT_CHECK_WARN], kt_plural(rep->count[KT_CHECK_WARN], "warning", "warnings"),
+	       rep->count[KT_CHECK_FAIL]);
 }
 
 static void print_json(const struct kt_ctx *ctx, const struct kt_host_facts *h,

@@ -33,22 +33,25 @@ const char *kt_show_ago(int64_t t, char *buf, size_t size)
 
 void kt_show_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive, int width)
 {
-	char t1[64], t2[64], a1[32], a2[32];
+	char t1[64], t2[64], a1[32], a2[32], mode[32] = "";
 
+	/* tuned's instance names its mode in the owner already ("tuned instance kvm_ksm, mode
+	 * dynamic"); `ksm watch` does not. */
+	if (!strstr(sf->owner, "mode "))
+		snprintf(mode, sizeof(mode), ", mode %s", sf->mode);
 	kt_show_ago(sf->since, a1, sizeof(a1));
 	kt_show_ago(sf->decided, a2, sizeof(a2));
 	if (alive) {
-		printf("%-*s%s, mode %s, phase %s since %s%s\n", width, "Controller:", sf->owner,
-		       sf->mode, sf->phase, kt_show_when(sf->since, t1, sizeof(t1)), a1);
+		printf("%-*s%s%s, phase %s since %s%s\n", width, "Controller:", sf->owner, mode,
+		       sf->phase, kt_show_when(sf->since, t1, sizeof(t1)), a1);
 	} else {
 		char pid[32] = "";
 
 		/* Front-ends name their pid in the owner already ("kvmtune ksm watch (pid 42)"). */
 		if (!strstr(sf->owner, "pid"))
 			snprintf(pid, sizeof(pid), " (pid %d)", (int)sf->pid);
-		printf("%-*sstale state: %s%s no longer runs; it last said mode %s, phase %s "
-		       "since %s\n",
-		       width, "Controller:", sf->owner, pid, sf->mode, sf->phase,
+		printf("%-*sstale state: %s%s no longer runs; it last said%s, phase %s since %s\n",
+		       width, "Controller:", sf->owner, pid, mode[0] ? mode + 1 : "", sf->phase,
 		       kt_show_when(sf->since, t1, sizeof(t1)));
 	}
 	printf("%-*s%s%s: %s\n", width, "Last decision:", kt_show_when(sf->decided, t2, sizeof(t2)),

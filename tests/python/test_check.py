@@ -142,6 +142,18 @@ class TestCheck(FixtureRoot):
         self.assertRegex(out, r"(?m)^ +hint: raise nr_hugepages")
         self.assertRegex(out, r"(?m)^\d+ passed, \d+ warnings, 2 failed$")
 
+    def test_counts_in_the_singular(self):
+        # kvm-dense active and nothing holding KSM: exactly one warning.
+        self.write("etc/tuned/active_profile", "kvm-dense\n")
+        self.write("dom/a.xml", "<domain type='kvm'><name>a</name><memory unit='GiB'>1</memory>"
+                   "<vcpu>1</vcpu></domain>")
+        code, out, _ = run(self.root, "check", "--domains-dir=" + os.path.join(self.root, "dom"))
+        self.assertEqual(code, 0)
+        self.assertRegex(out, r"(?m)^\d+ passed, 1 warning, 0 failed$")
+        self.assertIn("1 domain commits 1.0 GiB", out)
+        self.assertIn("1 vCPU on 4 CPUs", out)
+        self.assertNotRegex(out, r"\b1 (domains|vCPUs|CPUs|disks|pages|warnings)\b")
+
     def test_bad_arguments(self):
         self.assertEqual(run(self.root, "check", "--host-reserve=lots")[0], 2)
         self.assertEqual(run(self.root, "check", "--uri=none", "--domains-dir=/x")[0], 2)
