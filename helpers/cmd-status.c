@@ -176,15 +176,9 @@ static void print_json(const struct kt_status *st)
 		printf("%s{\"area\":", i ? "," : "");
 		kt_json_str(c->area);
 		printf(",\"source\":\"%s\",\"journal\":", c->journal[0] ? "journal" : "state");
-		if (c->journal[0])
-			kt_json_str(c->journal);
-		else
-			printf("null");
+		kt_json_str_or_null(c->journal);
 		printf(",\"owner\":");
-		if (c->owner[0])
-			kt_json_str(c->owner);
-		else
-			printf("null");
+		kt_json_str_or_null(c->owner);
 		printf(",\"stale\":%s,\"decided\":", c->stale ? "true" : "false");
 		if (c->decided > 0)
 			printf("%lld", (long long)c->decided);
@@ -196,10 +190,7 @@ static void print_json(const struct kt_status *st)
 		else
 			printf("null");
 		printf(",\"error\":");
-		if (c->error)
-			kt_json_str(strerror(-c->error));
-		else
-			printf("null");
+		kt_json_str_or_null(c->error ? strerror(-c->error) : NULL);
 		printf(",\"ksm\":");
 		if (c->have_state)
 			kt_json_ksm_controller(&c->state, !c->stale);
@@ -313,6 +304,28 @@ static void gauge(const char *name, const char *help, double value)
 	printf("# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, value);
 }
 
+/* One sample per journal-kept controller: when it was written, or for how many subjects. */
+static void journal_metric(const struct kt_status *st, const char *name, const char *help,
+			   bool subjects)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < st->n_controllers; i++) {
+		const struct kt_status_controller *c = &st->controllers[i];
+
+		if (!c->journal[0])
+			continue;
+		if (!any)
+			printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+		any = true;
+		printf("%s{area=", name);
+		prom_label(c->area);
+		printf(",journal=");
+		prom_label(c->journal);
+		printf("} %lld\n", subjects ? (long long)c->n_subjects : (long long)c->decided);
+	}
+}
+
 /*
  * The KSM controller's last decision: its phase as a state set, who runs it as an info
  * metric, its inputs in base units (bytes, seconds, a 0..1 ratio) and when it decided. The
@@ -324,7 +337,6 @@ static void print_controller_metrics(const struct kt_status *st)
 {
 	const struct kt_status_controller *ksm = NULL;
 	const struct kt_ksmctl_statefile *sf;
-	bool any = false;
 
 	for (unsigned i = 0; i < st->n_controllers && !ksm; i++)
 		if (st->controllers[i].have_state)
@@ -379,40 +391,11 @@ static void print_controller_metrics(const struct kt_status *st)
 			gauge("kvmtune_ksm_controller_ksmd_cpu_seconds",
 			      "ksmd's CPU time at the last decision.", sf->ksmd_cpu_seconds);
 	}
-	for (unsigned i = 0; i < st->n_controllers; i++) {
-		const struct kt_status_controller *c = &st->controllers[i];
-
-		if (!c->journal[0])
-			continue;
-		if (!any)
-			printf("# HELP kvmtune_controller_journal_written_timestamp_seconds When "
-			       "an event-driven area (pin, iosched) last wrote its journal.\n"
-			       "# TYPE kvmtune_controller_journal_written_timestamp_seconds "
-			       "gauge\n");
-		any = true;
-		printf("kvmtune_controller_journal_written_timestamp_seconds{area=");
-		prom_label(c->area);
-		printf(",journal=");
-		prom_label(c->journal);
-		printf("} %lld\n", (long long)c->decided);
-	}
-	any = false;
-	for (unsigned i = 0; i < st->n_controllers; i++) {
-		const struct kt_status_controller *c = &st->controllers[i];
-
-		if (!c->journal[0])
-			continue;
-		if (!any)
-			printf("# HELP kvmtune_controller_journal_subjects Domains (pin) or devices "
-			       "(iosched) an area's journal holds originals of.\n"
-			       "# TYPE kvmtune_controller_journal_subjects gauge\n");
-		any = true;
-		printf("kvmtune_controller_journal_subjects{area=");
-		prom_label(c->area);
-		printf(",journal=");
-		prom_label(c->journal);
-		printf("} %u\n", c->n_subjects);
-	}
+	journal_metric(st, "kvmtune_controller_journal_written_timestamp_seconds",
+		       "When an event-driven area (pin, iosched) last wrote its journal.", false);
+	journal_metric(st, "kvmtune_controller_journal_subjects",
+		       "Domains (pin) or devices (iosched) an area's journal holds originals of.",
+		       true);
 }
 
 static void print_metrics(const struct kt_status *st)

@@ -26,8 +26,9 @@ void kt_cmd_check_help(void);
 int kt_cmd_status(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_status_help(void);
 
-/* A JSON string, quoted and escaped (helpers/json.c). */
+/* A JSON string, quoted and escaped (helpers/json.c); null for NULL or "" with _or_null. */
 void kt_json_str(const char *s);
+void kt_json_str_or_null(const char *s);
 int kt_cmd_hugepages(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_hugepages_help(void);
 int kt_cmd_pin(struct kt_ctx *ctx, int argc, char **argv);

@@ -577,6 +577,17 @@ static void test_status_view(void **state)
 	fixture_close(f);
 }
 
+/* A journal of key, value pairs, NULL-terminated. */
+static void write_journal(struct fixture *f, const char *name, const char *const *pairs)
+{
+	struct kt_kvlist kv = KT_KVLIST_INIT;
+
+	for (; pairs[0]; pairs += 2)
+		assert_int_equal(kt_kvlist_set(&kv, pairs[0], pairs[1]), 0);
+	assert_int_equal(kt_journal_write(f->ctx, name, &kv), 0);
+	kt_kvlist_clear(&kv);
+}
+
 /*
  * The controllers' last decisions: the KSM controller's state file (a live writer, then a
  * gone one), a pinning journal its tuning holds, an I/O scheduler journal nobody holds.
@@ -584,7 +595,6 @@ static void test_status_view(void **state)
 static void test_status_controllers(void **state)
 {
 	struct fixture *f = fixture_open("check-2node");
-	struct kt_kvlist kv = KT_KVLIST_INIT;
 	struct kt_ksmctl_statefile sf;
 	const struct kt_status_controller *ksm, *pin, *io;
 	int64_t now = (int64_t)time(NULL), age;
@@ -609,23 +619,15 @@ static void test_status_controllers(void **state)
 	sf.pid = 1; /* proc/1 is in the fixture: the writer runs */
 	assert_int_equal(kt_ksmctl_statefile_write(f->ctx, &sf), 0);
 
-	assert_int_equal(kt_kvlist_set(&kv, "uri", "qemu:///system"), 0);
-	assert_int_equal(kt_kvlist_set(&kv, "0b6e.id", "3"), 0);
-	assert_int_equal(kt_kvlist_set(&kv, "0b6e.name", "web1"), 0);
-	assert_int_equal(kt_kvlist_set(&kv, "0b6e.vcpu0", "0-3"), 0);
-	assert_int_equal(kt_kvlist_set(&kv, "0b6e.emulator", "0-3"), 0);
-	assert_int_equal(kt_journal_write(f->ctx, "kvm_pin-kvm_pin", &kv), 0);
-	kt_kvlist_clear(&kv);
-	assert_int_equal(kt_kvlist_set(&kv, "boot_id", "5c1d"), 0);
-	assert_int_equal(kt_kvlist_set(&kv, "sdb.scheduler", "bfq"), 0);
-	assert_int_equal(kt_kvlist_set(&kv, "sdb.nr_requests", "64"), 0);
-	assert_int_equal(kt_kvlist_set(&kv, "sdc.scheduler", "bfq"), 0);
-	assert_int_equal(kt_journal_write(f->ctx, "kvm_iosched-kvm_iosched", &kv), 0);
-	kt_kvlist_clear(&kv);
+	write_journal(f, "kvm_pin-kvm_pin",
+		      (const char *const[]){ "uri", "qemu:///system", "0b6e.id", "3", "0b6e.name",
+					     "web1", "0b6e.vcpu0", "0-3", "0b6e.emulator", "0-3",
+					     NULL });
+	write_journal(f, "kvm_iosched-kvm_iosched",
+		      (const char *const[]){ "boot_id", "5c1d", "sdb.scheduler", "bfq",
+					     "sdb.nr_requests", "64", "sdc.scheduler", "bfq", NULL });
 	/* Journals of other areas are no controller's. */
-	assert_int_equal(kt_kvlist_set(&kv, "run", "0"), 0);
-	assert_int_equal(kt_journal_write(f->ctx, "kvm_ksm-kvm_ksm", &kv), 0);
-	kt_kvlist_clear(&kv);
+	write_journal(f, "kvm_ksm-kvm_ksm", (const char *const[]){ "run", "0", NULL });
 	assert_int_equal(kt_lock_take(f->ctx, "pin", "tuned instance kvm_pin", "kvm_pin-kvm_pin",
 				      &fd), 0);
 
