@@ -364,32 +364,34 @@ static void print_controller_metrics(const struct kt_status *st)
 		      "When the KSM controller entered its phase.", (double)sf->since);
 		gauge("kvmtune_ksm_controller_last_decision_timestamp_seconds",
 		      "When the KSM controller took its last decision.", (double)sf->decided);
-		if (sf->guests_mib >= 0)
-			gauge("kvmtune_ksm_controller_guests_bytes",
-			      "The guests' memory as libvirt gives it, at the last decision.",
-			      (double)sf->guests_mib * (1 << 20));
-		if (sf->guests_rss_mib >= 0)
-			gauge("kvmtune_ksm_controller_guests_resident_bytes",
-			      "The qemu processes' resident memory, at the last decision.",
-			      (double)sf->guests_rss_mib * (1 << 20));
-		if (sf->threshold_mib >= 0)
-			gauge("kvmtune_ksm_controller_threshold_bytes",
-			      "The memory threshold from which KSM is needed.",
-			      (double)sf->threshold_mib * (1 << 20));
-		if (sf->available_mib >= 0)
-			gauge("kvmtune_ksm_controller_mem_available_bytes",
-			      "MemAvailable at the last decision.",
-			      (double)sf->available_mib * (1 << 20));
-		if (sf->psi_some_avg10 >= 0)
-			gauge("kvmtune_ksm_controller_memory_pressure_ratio",
-			      "Memory PSI some avg10 at the last decision, 0..1.",
-			      sf->psi_some_avg10 / 100);
-		if (sf->saved_mib >= 0)
-			gauge("kvmtune_ksm_controller_saved_bytes",
-			      "Memory KSM saved at the last decision.", sf->saved_mib * (1 << 20));
-		if (sf->ksmd_cpu_seconds >= 0)
-			gauge("kvmtune_ksm_controller_ksmd_cpu_seconds",
-			      "ksmd's CPU time at the last decision.", sf->ksmd_cpu_seconds);
+		/* The inputs in base units; one the controller did not know (-1) is left out. */
+		const struct {
+			const char *name, *help;
+			double value, scale;
+		} in[] = {
+		    {"kvmtune_ksm_controller_guests_bytes",
+		     "The guests' memory as libvirt gives it, at the last decision.",
+		     (double)sf->guests_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_guests_resident_bytes",
+		     "The qemu processes' resident memory, at the last decision.",
+		     (double)sf->guests_rss_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_threshold_bytes",
+		     "The memory threshold from which KSM is needed.", (double)sf->threshold_mib,
+		     1 << 20},
+		    {"kvmtune_ksm_controller_mem_available_bytes",
+		     "MemAvailable at the last decision.", (double)sf->available_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_memory_pressure_ratio",
+		     "Memory PSI some avg10 at the last decision, 0..1.", sf->psi_some_avg10,
+		     0.01},
+		    {"kvmtune_ksm_controller_saved_bytes", "Memory KSM saved at the last decision.",
+		     sf->saved_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_ksmd_cpu_seconds",
+		     "ksmd's CPU time at the last decision.", sf->ksmd_cpu_seconds, 1},
+		};
+
+		for (size_t i = 0; i < KT_ELEMENTSOF(in); i++)
+			if (in[i].value >= 0)
+				gauge(in[i].name, in[i].help, in[i].value * in[i].scale);
 	}
 	journal_metric(st, "kvmtune_controller_journal_written_timestamp_seconds",
 		       "When an event-driven area (pin, iosched) last wrote its journal.", false);
