@@ -162,7 +162,8 @@ static void print_text(const struct kt_check_report *rep)
 			printf("      %-18s hint: %s\n", "", res->hint);
 	}
 	printf("%u passed, %u %s, %u failed\n", rep->count[KT_CHECK_PASS],
-	       rep->count[KT_CHECK_WARN], kt_plural(rep->count[KT_CHECK_WARN], "warning", "warnings"),
+	       rep->count[KT_CHECK_WARN],
+	       kt_plural(rep->count[KT_CHECK_WARN], "warning", "warnings"),
 	       rep->count[KT_CHECK_FAIL]);
 }
 

@@ -85,8 +85,8 @@ static void print_controllers(const struct kt_status *st)
 	if (!c)
 		printf("%-*snone (no KSM controller runs)\n", LABEL, "Controller:");
 	else if (c->error)
-		printf("%-*sunknown: /%s is unreadable (%s)\n", LABEL, "Controller:",
-		       KT_KSMCTL_STATE_PATH, strerror(-c->error));
+		printf("%-*sunknown: /%s is unreadable (%s)\n", LABEL,
+		       "Controller:", KT_KSMCTL_STATE_PATH, strerror(-c->error));
 	else
 		kt_show_ksm_controller(&c->state, !c->stale, LABEL);
 	print_journal_controllers(st, KT_PIN_LOCK, "Pinning:", "domain", "domains");
@@ -98,7 +98,8 @@ static void print_text(const struct kt_status *st)
 	const struct kt_host_facts *h = &st->h;
 
 	printf("%-*s%s\n", LABEL, "Profile:",
-	       h->active_profile[0] ? h->active_profile : "(none: tuned has no active profile)");
+	       h->active_profile[0] ? h->active_profile
+				    : "(none: tuned has no active profile)");
 	printf("%-*s%s, saving %.1f MiB", LABEL, "KSM:", kt_status_ksm_state(&h->ksm),
 	       (double)h->ksm.saved_bytes / (1 << 20));
 	if (h->ksm_rival[0])
@@ -346,10 +347,11 @@ static void print_controller_metrics(const struct kt_status *st)
 	      ksm && !ksm->stale);
 	if (ksm) {
 		sf = &ksm->state;
-		printf("# HELP kvmtune_ksm_controller_info Who runs the KSM controller, in which "
-		       "mode.\n"
-		       "# TYPE kvmtune_ksm_controller_info gauge\n"
-		       "kvmtune_ksm_controller_info{owner=");
+		printf(
+		    "# HELP kvmtune_ksm_controller_info Who runs the KSM controller, in which "
+		    "mode.\n"
+		    "# TYPE kvmtune_ksm_controller_info gauge\n"
+		    "kvmtune_ksm_controller_info{owner=");
 		prom_label(sf->owner);
 		printf(",mode=");
 		prom_label(sf->mode);
@@ -359,12 +361,14 @@ static void print_controller_metrics(const struct kt_status *st)
 		       "# TYPE kvmtune_ksm_controller_phase gauge\n");
 		for (int p = 0; p < KT_KSMCTL_PHASE_MAX; p++)
 			printf("kvmtune_ksm_controller_phase{phase=\"%s\"} %d\n",
-			       kt_ksmctl_phase_name(p), strcmp(sf->phase, kt_ksmctl_phase_name(p)) == 0);
+			       kt_ksmctl_phase_name(p),
+			       strcmp(sf->phase, kt_ksmctl_phase_name(p)) == 0);
 		gauge("kvmtune_ksm_controller_phase_since_timestamp_seconds",
 		      "When the KSM controller entered its phase.", (double)sf->since);
 		gauge("kvmtune_ksm_controller_last_decision_timestamp_seconds",
 		      "When the KSM controller took its last decision.", (double)sf->decided);
-		/* The inputs in base units; one the controller did not know (-1) is left out. */
+		/* The inputs in base units; one the controller did not know (-1) is left out.
+		 */
 		const struct {
 			const char *name, *help;
 			double value, scale;
@@ -376,15 +380,15 @@ static void print_controller_metrics(const struct kt_status *st)
 		     "The qemu processes' resident memory, at the last decision.",
 		     (double)sf->guests_rss_mib, 1 << 20},
 		    {"kvmtune_ksm_controller_threshold_bytes",
-		     "The memory threshold from which KSM is needed.", (double)sf->threshold_mib,
-		     1 << 20},
+		     "The memory threshold from which KSM is needed.",
+		     (double)sf->threshold_mib, 1 << 20},
 		    {"kvmtune_ksm_controller_mem_available_bytes",
 		     "MemAvailable at the last decision.", (double)sf->available_mib, 1 << 20},
 		    {"kvmtune_ksm_controller_memory_pressure_ratio",
 		     "Memory PSI some avg10 at the last decision, 0..1.", sf->psi_some_avg10,
 		     0.01},
-		    {"kvmtune_ksm_controller_saved_bytes", "Memory KSM saved at the last decision.",
-		     sf->saved_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_saved_bytes",
+		     "Memory KSM saved at the last decision.", sf->saved_mib, 1 << 20},
 		    {"kvmtune_ksm_controller_ksmd_cpu_seconds",
 		     "ksmd's CPU time at the last decision.", sf->ksmd_cpu_seconds, 1},
 		};
@@ -394,10 +398,11 @@ static void print_controller_metrics(const struct kt_status *st)
 				gauge(in[i].name, in[i].help, in[i].value * in[i].scale);
 	}
 	journal_metric(st, "kvmtune_controller_journal_written_timestamp_seconds",
-		       "When an event-driven area (pin, iosched) last wrote its journal.", false);
-	journal_metric(st, "kvmtune_controller_journal_subjects",
-		       "Domains (pin) or devices (iosched) an area's journal holds originals of.",
-		       true);
+		       "When an event-driven area (pin, iosched) last wrote its journal.",
+		       false);
+	journal_metric(
+	    st, "kvmtune_controller_journal_subjects",
+	    "Domains (pin) or devices (iosched) an area's journal holds originals of.", true);
 }
 
 static void print_metrics(const struct kt_status *st)

@@ -11,7 +11,8 @@ const char *kt_show_when(int64_t t, char *buf, size_t size)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	if (t <= 0 || !gmtime_r(&tt, &tm) ||
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		snprintf(buf, size, "an unknown time");
 	return buf;
 }
@@ -47,15 +48,17 @@ void kt_show_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive, in
 	} else {
 		char pid[32] = "";
 
-		/* Front-ends name their pid in the owner already ("kvmtune ksm watch (pid 42)"). */
+		/* Front-ends name their pid in the owner already ("kvmtune ksm watch (pid
+		 * 42)"). */
 		if (!strstr(sf->owner, "pid"))
 			snprintf(pid, sizeof(pid), " (pid %d)", (int)sf->pid);
-		printf("%-*sstale state: %s%s no longer runs; it last said%s, phase %s since %s\n",
-		       width, "Controller:", sf->owner, pid, mode[0] ? mode + 1 : "", sf->phase,
-		       kt_show_when(sf->since, t1, sizeof(t1)));
+		printf(
+		    "%-*sstale state: %s%s no longer runs; it last said%s, phase %s since %s\n",
+		    width, "Controller:", sf->owner, pid, mode[0] ? mode + 1 : "", sf->phase,
+		    kt_show_when(sf->since, t1, sizeof(t1)));
 	}
-	printf("%-*s%s%s: %s\n", width, "Last decision:", kt_show_when(sf->decided, t2, sizeof(t2)),
-	       a2, sf->reason);
+	printf("%-*s%s%s: %s\n", width,
+	       "Last decision:", kt_show_when(sf->decided, t2, sizeof(t2)), a2, sf->reason);
 	printf("%-*sguests %lld MiB (resident %lld MiB), threshold %lld MiB, MemAvailable %lld "
 	       "MiB, ",
 	       width, "Inputs:", (long long)sf->guests_mib, (long long)sf->guests_rss_mib,

@@ -226,9 +226,9 @@ static int resolve_disks(const struct kt_ctx *ctx, struct kt_check_domain *d, co
 			if (n->depth > KT_IOSCHED_DEPTH_MAX)
 				continue;
 			snprintf(stack[n->depth], sizeof(stack[0]), "%s", dev->name);
-			if (!dev->has_queue || (dev->cls != KT_IOSCHED_HDD &&
-						dev->cls != KT_IOSCHED_SSD &&
-						dev->cls != KT_IOSCHED_NVME))
+			if (!dev->has_queue ||
+			    (dev->cls != KT_IOSCHED_HDD && dev->cls != KT_IOSCHED_SSD &&
+			     dev->cls != KT_IOSCHED_NVME))
 				continue;
 			for (unsigned j = 0; j < n->depth && used < sizeof(via); j++)
 				used += (size_t)snprintf(via + used, sizeof(via) - used, "%s%s",

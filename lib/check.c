@@ -141,12 +141,12 @@ static int check_memory(const struct kt_host_facts *h, const char *id,
 		    "KSM savings are not headroom: guests can unshare at any time",
 		    "%u %s %s: overcommitted %.2fx of %s RAM less %s for the "
 		    "host%s (not counted)",
-		    h->n_domains, kt_plural(h->n_domains, "domain commits", "domains commit"), a,
-		    usable ? (double)c / (double)usable : 0.0, b, r, k);
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL, "%u %s %s of %s RAM less %s for the host%s",
-			    h->n_domains,
-			    kt_plural(h->n_domains, "domain commits", "domains commit"), a, b, r,
-			    k);
+		    h->n_domains, kt_plural(h->n_domains, "domain commits", "domains commit"),
+		    a, usable ? (double)c / (double)usable : 0.0, b, r, k);
+	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
+			    "%u %s %s of %s RAM less %s for the host%s", h->n_domains,
+			    kt_plural(h->n_domains, "domain commits", "domains commit"), a, b,
+			    r, k);
 }
 
 static int check_swap(const struct kt_host_facts *h, const char *id,
@@ -201,8 +201,8 @@ static int check_vcpus(const struct kt_host_facts *h, const char *id,
 			    rep, id, KT_CHECK_FAIL,
 			    "give the domain at most as many vCPUs as the host has CPUs: "
 			    "more only add lock-holder preemption",
-			    "domain %s has %u vCPUs, the host %u %s", d->name, d->vcpus,
-			    cpus, kt_plural(cpus, "CPU", "CPUs"));
+			    "domain %s has %u vCPUs, the host %u %s", d->name, d->vcpus, cpus,
+			    kt_plural(cpus, "CPU", "CPUs"));
 			if (r < 0)
 				return r;
 		}
@@ -220,9 +220,10 @@ static int check_vcpus(const struct kt_host_facts *h, const char *id,
 		    (double)total / cpus, h->vcpu_ratio);
 	if (bad)
 		return 0;
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL, "%u %s on %u %s: %.2f per CPU, at most %u",
-			    total, kt_plural(total, "vCPU", "vCPUs"), cpus,
-			    kt_plural(cpus, "CPU", "CPUs"), (double)total / cpus, h->vcpu_ratio);
+	return kt_check_add(
+	    rep, id, KT_CHECK_PASS, NULL, "%u %s on %u %s: %.2f per CPU, at most %u", total,
+	    kt_plural(total, "vCPU", "vCPUs"), cpus, kt_plural(cpus, "CPU", "CPUs"),
+	    (double)total / cpus, h->vcpu_ratio);
 }
 
 static int check_pinning(const struct kt_host_facts *h, const char *id,
@@ -490,10 +491,9 @@ static int check_numa(const struct kt_host_facts *h, const char *id,
 	}
 	if (bad)
 		return 0;
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
-			    "%u %s memory strictly to NUMA nodes%s", strict,
-			    kt_plural(strict, "domain binds", "domains bind"),
-			    strict ? ", within them" : "");
+	return kt_check_add(
+	    rep, id, KT_CHECK_PASS, NULL, "%u %s memory strictly to NUMA nodes%s", strict,
+	    kt_plural(strict, "domain binds", "domains bind"), strict ? ", within them" : "");
 }
 
 /* Profiles of kvmtune that drive KSM through kvm_ksm, so hold the KSM lock when applied. */
@@ -583,8 +583,9 @@ static int check_scheduler(const struct kt_host_facts *h, const char *id,
 				    "mq-deadline or bfq (kvmtune's iosched plugin sets them)",
 				    "domain %s disk %s is on %s%s%s%s, a rotational disk with "
 				    "scheduler none",
-				    d->name, disk->target, b->name, b->via[0] ? " (through " : "",
-				    b->via, b->via[0] ? ")" : "");
+				    d->name, disk->target, b->name,
+				    b->via[0] ? " (through " : "", b->via,
+				    b->via[0] ? ")" : "");
 				if (r < 0)
 					return r;
 			}

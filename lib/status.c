@@ -88,7 +88,8 @@ static int add_subject(struct kt_status_controller *c, const char *name, size_t 
 	struct kt_status_subject *ss;
 
 	for (unsigned i = 0; i < c->n_subjects; i++)
-		if (strlen(c->subjects[i].name) == len && strncmp(c->subjects[i].name, name, len) == 0)
+		if (strlen(c->subjects[i].name) == len &&
+		    strncmp(c->subjects[i].name, name, len) == 0)
 			return (int)i;
 	ss = realloc(c->subjects, (c->n_subjects + 1) * sizeof(*ss));
 	if (!ss)
