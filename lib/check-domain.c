@@ -288,8 +288,9 @@ static int parse(const struct kt_domxml_node *root, const char *xml, size_t len,
 		char mode[16];
 
 		r = get(root,
-			"string((/domain/numatune/memory/@mode | "
-			"/domain/numatune/memnode[1]/@mode)[1])",
+			kt_domxml_count(root, "/domain/numatune/memory") > 0
+			    ? "string(/domain/numatune/memory/@mode)"
+			    : "string(/domain/numatune/memnode[1]/@mode)",
 			mode, sizeof(mode));
 		if (r < 0)
 			return r;

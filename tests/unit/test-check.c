@@ -171,6 +171,11 @@ static const struct check_case cases[] = {
 	{ "restrictive binds like strict",
 	  { DOM("a", 4096, 2, CELLS(1, 3) HUGEPAGES(PAGE_1G("1")) MEMNODES("restrictive", 0, 1)) },
 	  NULL, "hugepages", KT_CHECK_FAIL, "bound to node 1 needs 3 pages of 1.0 GiB" },
+	{ "<memory> without a mode is strict, whatever a <memnode> says",
+	  { DOM("a", 4096, 2, CELLS(1, 3) HUGEPAGES(PAGE_1G("1"))
+			       "<numatune><memory nodeset='0-1'/><memnode cellid='1' mode='preferred' "
+			       "nodeset='1'/></numatune>") },
+	  NULL, "hugepages", KT_CHECK_FAIL, "bound to node 1 needs 3 pages of 1.0 GiB" },
 	{ "preferred cells may take pages from the other node",
 	  { DOM("a", 4096, 2, CELLS(1, 3) HUGEPAGES(PAGE_1G("1")) MEMNODES("preferred", 0, 1)) },
 	  NULL, "hugepages", KT_CHECK_PASS, "1 domain uses hugepages" },
