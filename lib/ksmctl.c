@@ -8,10 +8,12 @@
  * too. It stops only after the condition has been false for calm_cycles samples.
  *
  * How fast: payoff-driven instead of ksmtuned's slow +300 pages/minute ramp. Engaging starts
- * at the full merge rate, held under a ksmd CPU budget. Once a full scan of memory adds
- * almost nothing (settle_permille), merging is done: the rate drops to a trickle that keeps
- * merged memory merged at next to no CPU. New guests, memory pressure or a scan that finds
- * new sharable pages start merging again.
+ * at the full merge rate, held under a ksmd CPU budget, and no faster than a full scan of
+ * the guests' memory per merge_pass_ms. Once a full scan of memory adds almost nothing
+ * (settle_permille), a sweep of sweep_scans more full scans at a slower rate picks up what
+ * the kernel's smart_scan skipped; when none of them adds as much, merging is done: the
+ * rate drops to a trickle that keeps merged memory merged at next to no CPU. New guests,
+ * memory pressure or a scan that finds new sharable pages start merging again.
  *
  * New memory: guests boot and fill their RAM over minutes, after the profile was applied.
  * A full scan at the trickle rate takes 43 minutes per GiB of guests, so waiting for one to
@@ -47,6 +49,20 @@ void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg)
 		.idle_sleep_ms = 1000,
 		/* A full scan adding under 1% of what is already shared has little left to find. */
 		.settle_permille = 10,
+		/*
+		 * smart_scan (Linux 6.7+, on by default) looks at a page that did not merge
+		 * on every other scan from its fourth, then every third, fifth and ninth
+		 * (mm/ksm.c, skip_age()): one quiet scan leaves pages nobody looked at. Four
+		 * more look at every page of guests that started during the last few scans.
+		 */
+		.sweep_scans = 4,
+		/*
+		 * A guest fills its memory over seconds: scanning it more often than every
+		 * 2 s looks again at pages still being written, costs CPU, and ages them for
+		 * smart_scan. The sweep only looks again, at 2.5 times that.
+		 */
+		.merge_pass_ms = 2000,
+		.sweep_pass_ms = 5000,
 		/* 10% of the last 10 s stalled on memory is the kernel docs' "under pressure". */
 		.psi_merge = 10,
 		/* One minute at the default interval: a brief dip does not stop KSM. */
@@ -125,6 +141,21 @@ static uint64_t grown(const struct kt_ksmctl_sample *s, uint64_t base)
 	return s->guests_rss > base ? s->guests_rss - base : 0;
 }
 
+/* Pages per merge_sleep_ms batch for a full scan of the guests' memory to take pass_ms. */
+static unsigned paced(const struct kt_ksmctl_config *cfg, const struct kt_ksmctl_sample *s,
+		      unsigned pass_ms)
+{
+	uint64_t pages;
+
+	/* The guests' memory unknown: nothing to pace by. */
+	if (!s->guests_rss || !s->page_size || !pass_ms)
+		return cfg->merge_pages;
+	pages = s->guests_rss / s->page_size * cfg->merge_sleep_ms / pass_ms;
+	if (pages < cfg->idle_pages)
+		pages = cfg->idle_pages;
+	return pages < cfg->merge_pages ? (unsigned)pages : cfg->merge_pages;
+}
+
 static void set_rate(struct kt_ksmctl_decision *d, int run, unsigned pages, unsigned sleep_ms)
 {
 	d->write = true;
@@ -153,8 +184,9 @@ static void start_merging(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_s
 {
 	st->phase = KT_KSMCTL_MERGING;
 	st->scans_merging = 0;
+	st->quiet_scans = 0;
 	mark_start(st, s);
-	set_rate(d, 1, cfg->merge_pages, cfg->merge_sleep_ms);
+	set_rate(d, 1, paced(cfg, s, cfg->merge_pass_ms), cfg->merge_sleep_ms);
 	d->advisor = cfg->mode == KT_KSMCTL_ADVISOR;
 	d->notable = true;
 }
@@ -321,21 +353,41 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 			 * second. And a scan that found nothing new says nothing about memory
 			 * the guests filled in while it ran: it may have seen those pages once,
 			 * or not at all, so merging goes on until the guests stop growing.
+			 * Nor about pages smart_scan skipped: a sweep of sweep_scans more
+			 * scans, none adding as much, looks at those before settling.
 			 */
 			if (st->scans_merging >= 2 && gain < limit &&
 			    filled >= kt_ksmctl_new_memory_limit(cfg, s->guests_rss)) {
+				if (st->quiet_scans)
+					set_rate(&d, 1, paced(cfg, s, cfg->merge_pass_ms),
+						 cfg->merge_sleep_ms);
+				st->quiet_scans = 0;
 				REASON("merging on: the last full scan added %lld pages, but the "
 				       "guests' resident memory grew %llu MiB over the last two; ",
 				       (long long)gain, (unsigned long long)(filled / MIB));
 			} else if (st->scans_merging >= 2 && gain < limit) {
-				settle(cfg, st, s, &d);
-				REASON("settled: the last full scan added %lld pages (< %lld); %llu MiB "
-				       "saved",
-				       (long long)gain, (long long)limit,
-				       (unsigned long long)((uint64_t)saved_pages(s) * s->page_size / MIB));
-				goto out;
+				st->quiet_scans += scans;
+				if (st->quiet_scans > cfg->sweep_scans) {
+					settle(cfg, st, s, &d);
+					REASON("settled: %u full scans in a row added under %lld pages "
+					       "each, the last %lld; %llu MiB saved",
+					       st->quiet_scans, (long long)limit, (long long)gain,
+					       (unsigned long long)((uint64_t)saved_pages(s) *
+								    s->page_size / MIB));
+					goto out;
+				}
+				REASON("sweeping: the last full scan added %lld pages (< %lld), %u "
+				       "of %u more full scans at a slower rate before settling",
+				       (long long)gain, (long long)limit, st->quiet_scans - 1,
+				       cfg->sweep_scans);
+			} else if (st->quiet_scans) {
+				st->quiet_scans = 0;
+				set_rate(&d, 1, paced(cfg, s, cfg->merge_pass_ms),
+					 cfg->merge_sleep_ms);
+				REASON("back to the full rate: ");
 			}
-			REASON("full scan added %lld pages; ", (long long)gain);
+			if (!st->quiet_scans)
+				REASON("full scan added %lld pages; ", (long long)gain);
 		} else if (gain >= limit) {
 			start_merging(cfg, st, s, &d);
 			REASON("merging: a slow scan found %lld new sharable pages", (long long)gain);
@@ -374,8 +426,19 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		goto out;
 	}
 
-	/* Merging: hold ksmd near the CPU budget by scaling the batch. */
-	if (dt > 0 && s->ksmd_cpu >= 0 && st->prev.ksmd_cpu >= 0) {
+	if (st->quiet_scans) {
+		if (!len)
+			REASON("sweeping: %u of %u more full scans at a slower rate before "
+			       "settling",
+			       st->quiet_scans - 1, cfg->sweep_scans);
+		/* Never faster than merging was: the sweep only looks again. */
+		if (paced(cfg, s, cfg->sweep_pass_ms) < st->pages)
+			set_rate(&d, 1, paced(cfg, s, cfg->sweep_pass_ms), cfg->merge_sleep_ms);
+		goto out;
+	}
+
+	/* Merging: hold ksmd near the CPU budget by scaling the batch, at the merge pace. */
+	if (!d.write && dt > 0 && s->ksmd_cpu >= 0 && st->prev.ksmd_cpu >= 0) {
 		double cpu = (s->ksmd_cpu - st->prev.ksmd_cpu) / dt * 100.0;
 		unsigned pages = st->pages;
 
@@ -384,6 +447,8 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		else if (cpu < cfg->cpu_budget * 0.7 && st->pages < cfg->merge_pages)
 			pages = cpu > 1.0 ? (unsigned)(st->pages * (cfg->cpu_budget / cpu))
 					  : cfg->merge_pages;
+		if (pages > paced(cfg, s, cfg->merge_pass_ms))
+			pages = paced(cfg, s, cfg->merge_pass_ms);
 		if (pages < cfg->idle_pages)
 			pages = cfg->idle_pages;
 		if (pages > cfg->merge_pages)

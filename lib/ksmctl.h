@@ -40,6 +40,13 @@ struct kt_ksmctl_config {
 	unsigned idle_pages, idle_sleep_ms;
 	/* A full scan that adds fewer sharing pages than this share (per mille) of those shared settles. */
 	unsigned settle_permille;
+	/*
+	 * Full scans, each adding less than that, before merging settles: the kernel's
+	 * smart_scan looks at a page that did not merge only every few scans.
+	 */
+	unsigned sweep_scans;
+	/* The shortest full scan of the guests' memory while merging, and while sweeping. */
+	unsigned merge_pass_ms, sweep_pass_ms;
 	/* Merge again when memory PSI some avg10 reaches this percentage. */
 	unsigned psi_merge;
 	/* Cycles the disengage condition must hold before KSM stops. */
@@ -109,6 +116,8 @@ struct kt_ksmctl_state {
 	uint64_t scan_mark_rss;
 	uint64_t scan_mark_rss_prev;
 	unsigned scans_merging;
+	/* Full scans in a row that added too little to go on merging at the full rate. */
+	unsigned quiet_scans;
 	unsigned calm;
 	uint64_t committed_at_settle;
 	/* The lowest resident memory of the guests since merging settled. */
