@@ -172,6 +172,49 @@ static void test_merge_across_nodes_kept_when_memory_is_short(void **state)
 	fixture_close(f);
 }
 
+/* run=2 (KSM off, as kvm-latency asks) unmerges when memory holds every merged page... */
+static void test_run2_unmerges_when_memory_allows(void **state)
+{
+	static const char *const opts[] = { "run", "2", NULL };
+	struct fixture *f = fixture_open("ksm-6.18");
+	struct kt_ksm_values want = want_of(f, opts);
+
+	(void)state;
+	fixture_write(f, KSM "run", "1");
+	fixture_write(f, KSM "pages_shared", "1000");
+	fixture_write(f, KSM "pages_sharing", "5000");
+	fake_kernel_reset(true);
+	assert_int_equal(kt_ksm_apply(f->ctx, &want, 0, NULL), 0);
+	assert_int_equal(fake_kernel_find("run=2"), 0);
+	assert_string_equal(fixture_read(f, KSM "pages_sharing"), "0");
+	assert_int_equal(f->warnings, 0);
+	fixture_close(f);
+}
+
+/* ...and only stops ksmd, with one warning, when it does not. */
+static void test_run2_stops_only_when_memory_is_short(void **state)
+{
+	static const char *const opts[] = { "run", "2", NULL };
+	struct fixture *f = fixture_open("ksm-6.18");
+	struct kt_ksm_values want = want_of(f, opts);
+
+	(void)state;
+	fixture_write(f, KSM "run", "1");
+	fixture_write(f, KSM "pages_shared", "100000");
+	fixture_write(f, KSM "pages_sharing", "4000000");
+	fixture_write(f, "proc/meminfo", "MemTotal: 25165824 kB\nMemFree: 1048576 kB\n"
+					 "MemAvailable: 1048576 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n");
+	fake_kernel_reset(true);
+	assert_int_equal(kt_ksm_apply(f->ctx, &want, 0, NULL), 0);
+	assert_int_equal(fake_kernel_find("run=2"), -1);
+	assert_int_equal(fake_kernel_find("run=0"), 0);
+	assert_string_equal(fixture_read(f, KSM "pages_sharing"), "4000000");
+	assert_int_equal(f->warnings, 1);
+	assert_non_null(strstr(f->log, "run=2 would unmerge every merged page, which needs 16"));
+	assert_non_null(strstr(f->log, "stopping ksmd with run=0 instead"));
+	fixture_close(f);
+}
+
 static void test_failed_write_rolls_back(void **state)
 {
 	static const char *const opts[] = { "pages_to_scan", "500", "sleep_millisecs", "10",
@@ -273,6 +316,8 @@ int main(void)
 		cmocka_unit_test(test_switch_to_advisor_ignores_rate),
 		cmocka_unit_test(test_merge_across_nodes_unmerges_first),
 		cmocka_unit_test(test_merge_across_nodes_kept_when_memory_is_short),
+		cmocka_unit_test(test_run2_unmerges_when_memory_allows),
+		cmocka_unit_test(test_run2_stops_only_when_memory_is_short),
 		cmocka_unit_test(test_failed_write_rolls_back),
 		cmocka_unit_test(test_old_kernel_skips_missing_knobs),
 		cmocka_unit_test(test_no_ksm_is_not_an_error),
