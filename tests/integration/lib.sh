@@ -257,3 +257,30 @@ queues_put_back() {
 		done <<<"$SAVED_QUEUES"
 	done
 }
+
+# Libvirt guests: where libvirt pinned them and what each QEMU thread may run on.
+emulatorpin() { virsh -q -c "${URI:-qemu:///system}" emulatorpin "$1" | awk '{print $NF}'; }
+cpu_shares() { virsh -q -c "${URI:-qemu:///system}" schedinfo "$1" | awk '$1 == "cpu_shares" {print $3}'; }
+qemu_pid() { cat /run/libvirt/qemu/"$1".pid; }
+# Cpus_allowed_list of a task (/proc/PID or /proc/PID/task/TID).
+allowed() { awk '/^Cpus_allowed_list/ {print $2}' "$1/status" 2>/dev/null; }
+# threads_allowed NAME vcpu|other: Cpus_allowed_list of its vCPU threads, or of the rest.
+threads_allowed() {
+	local pid t comm out=""
+	pid=$(qemu_pid "$1") || return 1
+	for t in /proc/"$pid"/task/*; do
+		comm=$(cat "$t/comm" 2>/dev/null) || continue
+		if { [[ $comm == CPU\ * ]] && [ "$2" = vcpu ]; } || { [[ $comm != CPU\ * ]] && [ "$2" = other ]; }; then
+			out+="$(allowed "$t") "
+		fi
+	done
+	echo "$out" | tr ' ' '\n' | sed '/^$/d' | sort -u | paste -sd' '
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s until the command succeeds.
+wait_for() {
+	local limit=$1
+	shift
+	for _ in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done
+	return 1
+}

@@ -83,31 +83,9 @@ LOOP=$(losetup --find --show "$WORK/disk.img") || exit 1
 LOOP_DEV=${LOOP#/dev/}
 echo mq-deadline >"/sys/block/$LOOP_DEV/queue/scheduler"
 
-wait_for() {
-	local limit=$1
-	shift
-	for _ in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 sched_of() { local v; v=$(cat "/sys/block/$1/queue/scheduler"); v=${v#*[}; echo "${v%%]*}"; }
 bracketed() { local v; v=$(cat "$1"); [[ $v == *"["*"]"* ]] && { v=${v#*[}; v=${v%%]*}; }; echo "$v"; }
 vcpupin() { virsh -q -c $URI vcpupin "$1" | awk '{print $2}' | sort -u | paste -sd' '; }
-emulatorpin() { virsh -q -c $URI emulatorpin "$1" | awk '{print $NF}'; }
-cpu_shares() { virsh -q -c $URI schedinfo "$1" | awk '$1 == "cpu_shares" {print $3}'; }
-qemu_pid() { cat /run/libvirt/qemu/"$1".pid; }
-allowed() { awk '/^Cpus_allowed_list/ {print $2}' "$1/status" 2>/dev/null; }
-# threads_allowed NAME vcpu|other: the Cpus_allowed_list of its vCPU threads, or of the rest.
-threads_allowed() {
-	local pid t comm out=""
-	pid=$(qemu_pid "$1") || return 1
-	for t in /proc/"$pid"/task/*; do
-		comm=$(cat "$t/comm" 2>/dev/null) || continue
-		if { [[ $comm == CPU\ * ]] && [ "$2" = vcpu ]; } || { [[ $comm != CPU\ * ]] && [ "$2" = other ]; }; then
-			out+="$(allowed "$t") "
-		fi
-	done
-	echo "$out" | tr ' ' '\n' | sed '/^$/d' | sort -u | paste -sd' '
-}
 is_pinned() { [ "$(vcpupin "$1")" = "$2" ] && [ "$(emulatorpin "$1")" = "$3" ]; }
 log_count() { log_since_mark | grep -c -- "$1"; }
 
