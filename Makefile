@@ -6,6 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 # The JSON schemas of `kvmtune check --json` and `kvmtune status --json`.
 SCHEMADIR ?= $(PREFIX)/share/kvmtune/schemas
 DESTDIR ?=
+SYSCONFDIR ?= /etc
 # tuned runs under the system interpreter, not whatever python3 is first on PATH.
 PYTHON ?= /usr/bin/python3
 
@@ -62,7 +63,10 @@ EXT_LDFLAGS = -shared -Wl,--version-script=$(EXT_SYM)
 TUNED_PLUGINS_DIR ?= $(shell $(PYTHON) -c 'import os, tuned.plugins; print(os.path.dirname(tuned.plugins.__file__))')
 # tuned 2.23 moved system profiles to /usr/lib/tuned/profiles and renamed the constant.
 TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "SYSTEM_PROFILES_DIR", None) or getattr(c, "SYSTEM_PROFILE_DIR", None) or c.LOAD_DIRECTORIES[0])')
+# tuned loads profile functions (${f:name:...}) from the package next to its plugins.
+TUNED_FUNCTIONS_DIR ?= $(patsubst %/plugins,%,$(TUNED_PLUGINS_DIR))/profiles/functions
 PLUGINS := $(wildcard plugins/*.py)
+FUNCTIONS := $(wildcard plugins/functions/function_*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
 .PHONY: bench all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
@@ -169,16 +173,29 @@ install: all
 	install -m 0644 schemas/*.schema.json $(DESTDIR)$(SCHEMADIR)/
 	install -m 0644 $(EXT) $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
 	install -m 0644 $(PLUGINS) $(DESTDIR)$(TUNED_PLUGINS_DIR)/
+	install -d $(DESTDIR)$(TUNED_FUNCTIONS_DIR)
+	install -m 0644 $(FUNCTIONS) $(DESTDIR)$(TUNED_FUNCTIONS_DIR)/
 	for p in $(PROFILES); do \
 		install -d $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p; \
 		install -m 0644 profiles/$$p/* $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p/; done
+# A profile that always reads its variables file (kvm-latency: isolated_cores) gets one
+# in /etc/tuned, as tuned's own Makefile does for cpu-partitioning; the host's is kept.
+	for p in $(PROFILES); do v=$(SYSCONFDIR)/tuned/$$p-variables.conf; \
+		grep -qx "include=$$v" profiles/$$p/tuned.conf || continue; \
+		test -e $(DESTDIR)$$v || install -D -m 0644 profiles/$$p/$$p-variables.conf $(DESTDIR)$$v; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kvmtune $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
 	rm -rf $(DESTDIR)$(SCHEMADIR)
 	for f in $(notdir $(PLUGINS)); do \
 		rm -f $(DESTDIR)$(TUNED_PLUGINS_DIR)/$$f $(DESTDIR)$(TUNED_PLUGINS_DIR)/__pycache__/$${f%.py}.*; done
+	for f in $(notdir $(FUNCTIONS)); do \
+		rm -f $(DESTDIR)$(TUNED_FUNCTIONS_DIR)/$$f $(DESTDIR)$(TUNED_FUNCTIONS_DIR)/__pycache__/$${f%.py}.*; done
 	for p in $(PROFILES); do rm -rf $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p; done
+# A variables file is removed only as installed: values written since are the host's.
+	for p in $(PROFILES); do v=$(DESTDIR)$(SYSCONFDIR)/tuned/$$p-variables.conf; \
+		test -e profiles/$$p/$$p-variables.conf && cmp -s profiles/$$p/$$p-variables.conf $$v && \
+		rm -f $$v; done; true
 
 # Distribution packages, in build/packages/ (packaging/README.md): a .deb with
 # dpkg-buildpackage, an .rpm with rpmbuild -bb. Both build from a copy of the tree.

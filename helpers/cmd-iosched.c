@@ -198,7 +198,7 @@ static int iosched_show(struct kt_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return 2;
 	/* The library logs what is wrong: an unreachable libvirt, an override it refuses. */
-	r = kt_iosched_plan_load(ctx, &cfg, &plan);
+	r = kt_iosched_plan_load(ctx, &cfg, 0, &plan);
 	if (r >= 0) {
 		if (json)
 			print_json(&plan);

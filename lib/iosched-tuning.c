@@ -78,7 +78,7 @@ static int by_name(const void *a, const void *b)
 }
 
 int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
-			 struct kt_iosched_plan *ret)
+			 unsigned flags, struct kt_iosched_plan *ret)
 {
 	struct domains ds = { NULL, 0, cfg->include_defined };
 	struct kt_virt *v = NULL;
@@ -87,6 +87,12 @@ int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_confi
 
 	memset(ret, 0, sizeof(*ret));
 	r = kt_virt_open(cfg->uri, &v, &error);
+	if (r < 0 && (flags & KT_IOSCHED_LIBVIRT_OPTIONAL)) {
+		kt_warn(ctx, "cannot reach libvirt at %s: %s; no guest disks to tune until guests "
+			     "start, ignoring", cfg->uri, error ? error : strerror(-r));
+		free(error);
+		return kt_iosched_plan_build(ctx, cfg, NULL, 0, ret);
+	}
 	if (r < 0) {
 		kt_err(ctx, "cannot reach libvirt at %s: %s", cfg->uri, error ? error : strerror(-r));
 		free(error);
@@ -288,7 +294,7 @@ int kt_iosched_tuning_apply(struct kt_ctx *ctx, const char *journal, const char 
 	if (r < 0)
 		return r;
 	/* Everything is checked against every device before the first write. */
-	r = kt_iosched_plan_load(ctx, &cfg, &plan);
+	r = kt_iosched_plan_load(ctx, &cfg, KT_IOSCHED_LIBVIRT_OPTIONAL, &plan);
 	if (r < 0) {
 		kt_iosched_plan_clear(&plan);
 		return r;
@@ -388,7 +394,7 @@ int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force)
 	if (!force && changed == t->guests_changed)
 		return 0;
 	t->guests_changed = changed;
-	r = kt_iosched_plan_load(t->ctx, &t->cfg, &plan);
+	r = kt_iosched_plan_load(t->ctx, &t->cfg, 0, &plan);
 	if (r < 0) {
 		kt_iosched_plan_clear(&plan);
 		kt_warn(t->ctx, "cannot resolve the guests' disks again: %s; keeping the settings, "
@@ -488,7 +494,7 @@ int kt_iosched_verify_options(const struct kt_ctx *ctx, const struct kt_kvlist *
 	r = kt_iosched_options_parse(ctx, opts, &cfg);
 	if (r < 0)
 		return r;
-	r = kt_iosched_plan_load(ctx, &cfg, &plan);
+	r = kt_iosched_plan_load(ctx, &cfg, KT_IOSCHED_LIBVIRT_OPTIONAL, &plan);
 	for (size_t i = 0; i < plan.n_devices && r >= 0; i++) {
 		const struct kt_iosched_device *d = &plan.devices[i];
 

@@ -223,10 +223,13 @@ void kt_iosched_plan_clear(struct kt_iosched_plan *plan);
 
 /*
  * The domains of cfg's libvirt URI (running ones, and defined ones with include_defined),
- * and the plan for them. A libvirt that cannot be reached is logged and returned.
+ * and the plan for them. A libvirt that cannot be reached is logged and returned, unless
+ * flags has KT_IOSCHED_LIBVIRT_OPTIONAL: then it is a warning and the plan has no guests
+ * (a profile applied at boot, before libvirtd: the devices are set once guests start).
  */
+#define KT_IOSCHED_LIBVIRT_OPTIONAL 1u
 int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
-			 struct kt_iosched_plan *ret);
+			 unsigned flags, struct kt_iosched_plan *ret);
 
 /* A kvm_iosched section applied: the lock, the journal, what was written. */
 struct kt_iosched_tuning;

@@ -155,6 +155,33 @@ static int prepare_unmerged(const struct kt_ctx *ctx, struct write_log *log,
 	return do_write(ctx, log, KT_KSM_RUN, "2", cur->value[KT_KSM_RUN]);
 }
 
+/*
+ * run=2 copies every merged page back into each process that maps it: with less memory
+ * than that (plus the margin) in MemAvailable + SwapFree the host would swap or kill
+ * processes, the guests first. ksmd is then only stopped (run=0), merged pages staying
+ * merged, as the controller's stop=unmerge does.
+ */
+static int unmerge_guard(const struct kt_ctx *ctx, const char **run, const char *cur)
+{
+	uint64_t shared = 0, need = 0, avail = 0;
+	int r;
+
+	if (strcmp(*run, "2") != 0 || strcmp(cur, "2") == 0)
+		return 0;
+	r = kt_read_u64(ctx, KT_KSM_DIR "/pages_shared", &shared);
+	if (r < 0 || shared == 0)
+		return r;
+	r = kt_ksm_unmerge_fits(ctx, &need, &avail);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	kt_warn(ctx, "run=2 would unmerge every merged page, which needs %llu MiB but only %llu "
+		     "MiB are available (MemAvailable + SwapFree): stopping ksmd with run=0 "
+		     "instead, merged pages stay merged",
+		(unsigned long long)(need >> 20), (unsigned long long)(avail >> 20));
+	*run = "0";
+	return 0;
+}
+
 int kt_ksm_apply(const struct kt_ctx *ctx, const struct kt_ksm_values *want, unsigned flags,
 		 struct kt_ksm_values *ret_prev)
 {
@@ -230,6 +257,9 @@ int kt_ksm_apply(const struct kt_ctx *ctx, const struct kt_ksm_values *want, uns
 	if (eff.set[KT_KSM_RUN] || stopped) {
 		const char *run = eff.set[KT_KSM_RUN] ? eff.value[KT_KSM_RUN] : run_before;
 
+		r = unmerge_guard(ctx, &run, cur.value[KT_KSM_RUN]);
+		if (r < 0)
+			goto fail;
 		if (strcmp(run, cur.value[KT_KSM_RUN]) != 0) {
 			r = do_write(ctx, &log, KT_KSM_RUN, run, cur.value[KT_KSM_RUN]);
 			if (r < 0)

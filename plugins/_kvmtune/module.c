@@ -357,6 +357,7 @@ static PyMethodDef Context_methods[] = {
 	KT_PY_HUGEPAGES_METHODS
 	KT_PY_PIN_METHODS
 	KT_PY_IOSCHED_METHODS
+	KT_PY_ISOLATED_METHODS
 	{ "restore_orphans", Context_restore_orphans, METH_NOARGS,
 	  "restore_orphans() -> count: put back every journal nobody holds" },
 	{ NULL, NULL, 0, NULL },

@@ -156,3 +156,11 @@ PyObject *kt_py_iosched_options(PyObject *module, PyObject *args);
 #define KT_PY_IOSCHED_FUNCTIONS                                                                 \
 	{ "iosched_options", kt_py_iosched_options, METH_NOARGS,                                \
 	  "iosched_options() -> names of every kvm_iosched option" },
+
+PyObject *kt_py_isolated_cores(PyObject *self, PyObject *args);
+
+#define KT_PY_ISOLATED_METHODS                                                                  \
+	{ "isolated_cores", kt_py_isolated_cores, METH_VARARGS,                                 \
+	  "isolated_cores(variables_file, value or None) -> CPU list: value checked (online "   \
+	  "CPUs, some left for the host), or, when None or blank, the default (all but the "    \
+	  "first core of each socket) written into variables_file and logged" },

@@ -222,3 +222,65 @@ hugetlbfs_put_back() {
 		grep -qxF "$m" <<<"$SAVED_HUGETLBFS" || umount "$m"
 	done
 }
+
+# Block queues, saved with SAVED_QUEUES=$(queues) and put back with queues_put_back.
+QUEUE_KNOBS="scheduler nr_requests read_ahead_kb rq_affinity"
+SAVED_QUEUES=
+# Every block queue's settings, one "dev knob value" line each, the scheduler reduced to
+# the bracketed one.
+queues() {
+	local q dev k v
+	for q in /sys/block/*/queue; do
+		dev=${q%/queue}
+		dev=${dev##*/}
+		for k in $QUEUE_KNOBS; do
+			[ -r "$q/$k" ] || continue
+			v=$(cat "$q/$k")
+			if [[ $v == *"["*"]"* ]]; then v=${v#*[}; v=${v%%]*}; fi
+			echo "$dev $k $v"
+		done
+	done
+}
+
+# Writes back what queues() saved, scheduler first (switching it resets nr_requests).
+queues_put_back() {
+	local dev k v
+	[ -n "$SAVED_QUEUES" ] || return 0
+	for pass in scheduler other; do
+		while read -r dev k v; do
+			[ -e "/sys/block/$dev/queue/$k" ] || continue
+			if [ "$pass" = scheduler ] && [ "$k" != scheduler ]; then continue; fi
+			if [ "$pass" = other ] && [ "$k" = scheduler ]; then continue; fi
+			cur=$(cat "/sys/block/$dev/queue/$k")
+			if [[ $cur == *"["*"]"* ]]; then cur=${cur#*[}; cur=${cur%%]*}; fi
+			[ "$cur" = "$v" ] || echo "$v" >"/sys/block/$dev/queue/$k" 2>/dev/null
+		done <<<"$SAVED_QUEUES"
+	done
+}
+
+# Libvirt guests: where libvirt pinned them and what each QEMU thread may run on.
+emulatorpin() { virsh -q -c "${URI:-qemu:///system}" emulatorpin "$1" | awk '{print $NF}'; }
+cpu_shares() { virsh -q -c "${URI:-qemu:///system}" schedinfo "$1" | awk '$1 == "cpu_shares" {print $3}'; }
+qemu_pid() { cat /run/libvirt/qemu/"$1".pid; }
+# Cpus_allowed_list of a task (/proc/PID or /proc/PID/task/TID).
+allowed() { awk '/^Cpus_allowed_list/ {print $2}' "$1/status" 2>/dev/null; }
+# threads_allowed NAME vcpu|other: Cpus_allowed_list of its vCPU threads, or of the rest.
+threads_allowed() {
+	local pid t comm out=""
+	pid=$(qemu_pid "$1") || return 1
+	for t in /proc/"$pid"/task/*; do
+		comm=$(cat "$t/comm" 2>/dev/null) || continue
+		if { [[ $comm == CPU\ * ]] && [ "$2" = vcpu ]; } || { [[ $comm != CPU\ * ]] && [ "$2" = other ]; }; then
+			out+="$(allowed "$t") "
+		fi
+	done
+	echo "$out" | tr ' ' '\n' | sed '/^$/d' | sort -u | paste -sd' '
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s until the command succeeds.
+wait_for() {
+	local limit=$1
+	shift
+	for _ in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done
+	return 1
+}

@@ -17,44 +17,10 @@ GUESTS=tests/guests/guests.sh
 PREFIX=ktio
 DM_NAME=kvmtune-test-iosched
 JOURNAL=/var/lib/kvmtune/kvm_iosched-kvm_iosched.journal
-KNOBS="scheduler nr_requests read_ahead_kb rq_affinity"
 WORK=
 LOOP_IMG=
 LOOP_TOP=
 DM_MADE=
-SAVED_QUEUES=
-
-# Every block queue's settings, one "dev knob value" line each, the scheduler reduced to
-# the bracketed one.
-queues() {
-	local q dev k v
-	for q in /sys/block/*/queue; do
-		dev=${q%/queue}
-		dev=${dev##*/}
-		for k in $KNOBS; do
-			[ -r "$q/$k" ] || continue
-			v=$(cat "$q/$k")
-			if [[ $v == *"["*"]"* ]]; then v=${v#*[}; v=${v%%]*}; fi
-			echo "$dev $k $v"
-		done
-	done
-}
-
-# Writes back what queues() saved, scheduler first (switching it resets nr_requests).
-queues_put_back() {
-	local dev k v
-	[ -n "$SAVED_QUEUES" ] || return 0
-	for pass in scheduler other; do
-		while read -r dev k v; do
-			[ -e "/sys/block/$dev/queue/$k" ] || continue
-			if [ "$pass" = scheduler ] && [ "$k" != scheduler ]; then continue; fi
-			if [ "$pass" = other ] && [ "$k" = scheduler ]; then continue; fi
-			cur=$(cat "/sys/block/$dev/queue/$k")
-			if [[ $cur == *"["*"]"* ]]; then cur=${cur#*[}; cur=${cur%%]*}; fi
-			[ "$cur" = "$v" ] || echo "$v" >"/sys/block/$dev/queue/$k" 2>/dev/null
-		done <<<"$SAVED_QUEUES"
-	done
-}
 
 cleanup() {
 	stop_tuned

@@ -39,7 +39,8 @@ source_install_files() {
 	local f
 	for f in "$PLUGINS_DIR"/_kvmtune.abi3.so "$PLUGINS_DIR"/kvmtune_tuned.py \
 		"$PLUGINS_DIR"/plugin_kvm_*.py "$PLUGINS_DIR"/__pycache__/kvmtune_tuned.* \
-		"$PLUGINS_DIR"/__pycache__/plugin_kvm_*.* /usr/local/bin/kvmtune; do
+		"$PLUGINS_DIR"/__pycache__/plugin_kvm_*.* "${PLUGINS_DIR%/plugins}"/profiles/functions/function_kvmtune_*.py \
+		"${PLUGINS_DIR%/plugins}"/profiles/functions/__pycache__/function_kvmtune_*.* /usr/local/bin/kvmtune; do
 		[ -e "$f" ] && echo "$f"
 	done
 	for f in /usr/lib/tuned/kvm-* /usr/lib/tuned/profiles/kvm-* /usr/local/share/kvmtune; do

@@ -45,29 +45,8 @@ start_guest() {
 }
 
 vcpupin() { virsh -q -c $URI vcpupin "$1" | awk '$1 == "0" {print $2}'; }
-emulatorpin() { virsh -q -c $URI emulatorpin "$1" | awk '{print $NF}'; }
-cpu_shares() { virsh -q -c $URI schedinfo "$1" | awk '$1 == "cpu_shares" {print $3}'; }
-qemu_pid() { cat /run/libvirt/qemu/"$1".pid; }
-# threads_allowed NAME vcpu|other: Cpus_allowed_list of its vCPU threads, or of the rest.
-threads_allowed() {
-	local pid t comm out=""
-	pid=$(qemu_pid "$1") || return 1
-	for t in /proc/"$pid"/task/*; do
-		comm=$(cat "$t/comm" 2>/dev/null) || continue
-		if { [[ $comm == CPU\ * ]] && [ "$2" = vcpu ]; } || { [[ $comm != CPU\ * ]] && [ "$2" = other ]; }; then
-			out+="$(awk '/^Cpus_allowed_list/ {print $2}' "$t/status") "
-		fi
-	done
-	echo "$out" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//'
-}
 is_pinned() { [ "$(vcpupin "$1")" = "$2" ]; }
 log_has() { log_since_mark | grep -q "$1"; }
-wait_for() {
-	local limit=$1
-	shift
-	for _ in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 
 kt_daemons_up || exit 1
 kt_prepare_images || exit 1

@@ -38,6 +38,10 @@ done
 for f in plugins/*.py; do
 	expect "plugin $(basename "$f")" grep -qx "$PLUGINS/$(basename "$f")" <<<"$files"
 done
+for f in plugins/functions/*.py; do
+	expect "profile function $(basename "$f")" \
+		grep -qx "${PLUGINS%/plugins}/profiles/functions/$(basename "$f")" <<<"$files"
+done
 dpkg-deb -e "$deb" "$out/control"
 for p in profiles/*/; do
 	p=$(basename "$p")

@@ -33,6 +33,13 @@ check_rpm() {
 		expect "$name: plugin $f byte-compiled" \
 			grep -q "^$sitelib/tuned/plugins/__pycache__/${f%.py}\.cpython-.*\.pyc$" <<<"$files"
 	done
+	for f in plugins/functions/*.py; do
+		f=$(basename "$f")
+		expect "$name: profile function $f" \
+			grep -qx "$sitelib/tuned/profiles/functions/$f" <<<"$files"
+		expect "$name: profile function $f byte-compiled" grep -q \
+			"^$sitelib/tuned/profiles/functions/__pycache__/${f%.py}\.cpython-.*\.pyc$" <<<"$files"
+	done
 	for p in profiles/*/; do
 		p=$(basename "$p")
 		expect "$name: profile $p in $profiles" grep -qx "$profiles/$p/tuned.conf" <<<"$files"
@@ -46,7 +53,8 @@ check_rpm() {
 		done
 	done
 	expect_eq "$name: no file outside the package's places" \
-		"$(grep -v -e '^/usr/bin/kvmtune$' -e "^$sitelib/tuned/plugins/" -e "^$profiles/kvm-" \
+		"$(grep -v -e '^/usr/bin/kvmtune$' -e "^$sitelib/tuned/plugins/" \
+			-e "^$sitelib/tuned/profiles/functions/\(__pycache__/\)\?function_kvmtune_" -e "^$profiles/kvm-" \
 			-e '^/etc/tuned/kvm-.*-variables\.conf$' -e '^/usr/lib/systemd/system/tuned\.service\.d' \
 			-e '^/usr/share/\(man\|doc\|licenses\|kvmtune\)/' -e '^/usr/share/kvmtune$' -e '^/usr/lib/\.build-id' \
 			-e '^/var/lib/kvmtune$' <<<"$files")" ""

@@ -286,7 +286,7 @@ static void test_chains(void **state)
 	(void)state;
 	fixture_opts(f, &opts, pairs);
 	assert_int_equal(kt_iosched_options_parse(f->ctx, &opts, &cfg), 0);
-	assert_int_equal(kt_iosched_plan_load(f->ctx, &cfg, &plan), 0);
+	assert_int_equal(kt_iosched_plan_load(f->ctx, &cfg, 0, &plan), 0);
 	for (size_t i = 0; i < KT_ELEMENTSOF(cases); i++) {
 		chain_of(&plan, cases[i].domain, cases[i].target, cases[i].backing, chain,
 			 sizeof(chain));
@@ -319,7 +319,7 @@ static void check_plan(struct fixture *f, const char *const *pairs, const struct
 
 	fixture_opts(f, &opts, pairs);
 	assert_int_equal(kt_iosched_options_parse(f->ctx, &opts, &cfg), 0);
-	if (kt_iosched_plan_load(f->ctx, &cfg, &plan) != 0)
+	if (kt_iosched_plan_load(f->ctx, &cfg, 0, &plan) != 0)
 		fail_msg("plan refused: %s", f->log);
 	for (size_t i = 0; i < n; i++) {
 		const struct kt_iosched_device *d = find(&plan, wants[i].device);
@@ -574,6 +574,41 @@ static void test_journal_of_earlier_boot(void **state)
 	fixture_close(f);
 }
 
+/*
+ * libvirt not answering: `iosched show` fails, a profile applied before libvirtd (at boot)
+ * plans no guests with one warning, and nothing is written.
+ */
+static void test_libvirt_unreachable(void **state)
+{
+	struct fixture *f = fixture_open(FIXTURE);
+	struct kt_kvlist opts = KT_KVLIST_INIT;
+	struct kt_iosched_config cfg;
+	struct kt_iosched_plan plan;
+	char uri[600];
+
+	(void)state;
+	snprintf(uri, sizeof(uri), "test://%s/no-such-node.xml", f->root);
+	assert_int_equal(kt_kvlist_set(&opts, "libvirt_uri", uri), 0);
+	assert_int_equal(kt_iosched_options_parse(f->ctx, &opts, &cfg), 0);
+	assert_true(kt_iosched_plan_load(f->ctx, &cfg, 0, &plan) < 0);
+	kt_iosched_plan_clear(&plan);
+	assert_int_equal(f->errors, 1);
+	assert_non_null(strstr(f->log, "cannot reach libvirt at"));
+	fixture_clear_log(f);
+	f->errors = f->warnings = 0;
+	fake_kernel_reset(true);
+	assert_int_equal(kt_iosched_plan_load(f->ctx, &cfg, KT_IOSCHED_LIBVIRT_OPTIONAL, &plan), 0);
+	for (size_t i = 0; i < plan.n_devices; i++)
+		assert_int_equal(plan.devices[i].guests, 0);
+	assert_int_equal(f->errors, 0);
+	assert_int_equal(f->warnings, 1);
+	assert_non_null(strstr(f->log, "no guest disks to tune until guests start, ignoring"));
+	assert_int_equal(fake_kernel.n, 0);
+	kt_iosched_plan_clear(&plan);
+	kt_kvlist_clear(&opts);
+	fixture_close(f);
+}
+
 /* Guests stop and start: what backs no guest now is put back, a new guest's disk is set. */
 static void test_refresh(void **state)
 {
@@ -703,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_failed_write_rolls_back),
 		cmocka_unit_test(test_journal_survives),
 		cmocka_unit_test(test_journal_of_earlier_boot),
+		cmocka_unit_test(test_libvirt_unreachable),
 		cmocka_unit_test(test_refresh),
 		cmocka_unit_test(test_device_gone),
 		cmocka_unit_test(test_one_writer),

@@ -172,6 +172,53 @@ static void test_merge_across_nodes_kept_when_memory_is_short(void **state)
 	fixture_close(f);
 }
 
+/* clang-format off */
+static const struct {
+	const char *what;
+	const char *shared, *sharing;
+	/* NULL: the fixture's roomy /proc/meminfo */
+	const char *meminfo;
+	const char *run_written;
+	const char *sharing_after;
+	const char *warning;
+} run2_cases[] = {
+	{ "memory holds every merged page: unmerged", "1000", "5000", NULL, "run=2", "0", NULL },
+	/* 4,000,000 sharing pages are 15 GiB once unmerged; the host has 1 GiB free. */
+	{ "memory is short: ksmd only stopped", "100000", "4000000",
+	  "MemTotal: 25165824 kB\nMemFree: 1048576 kB\nMemAvailable: 1048576 kB\n"
+	  "SwapTotal: 0 kB\nSwapFree: 0 kB\n", "run=0", "4000000",
+	  "run=2 would unmerge every merged page, which needs 16853 MiB but only 1024 MiB are "
+	  "available (MemAvailable + SwapFree): stopping ksmd with run=0 instead" },
+};
+/* clang-format on */
+
+/* run=2 (KSM off, as kvm-latency asks) unmerges only when memory holds every merged page. */
+static void test_run2_unmerge_guard(void **state)
+{
+	static const char *const opts[] = { "run", "2", NULL };
+
+	(void)state;
+	for (size_t i = 0; i < KT_ELEMENTSOF(run2_cases); i++) {
+		struct fixture *f = fixture_open("ksm-6.18");
+		struct kt_ksm_values want = want_of(f, opts);
+
+		fixture_write(f, KSM "run", "1");
+		fixture_write(f, KSM "pages_shared", run2_cases[i].shared);
+		fixture_write(f, KSM "pages_sharing", run2_cases[i].sharing);
+		if (run2_cases[i].meminfo)
+			fixture_write(f, "proc/meminfo", run2_cases[i].meminfo);
+		fake_kernel_reset(true);
+		assert_int_equal(kt_ksm_apply(f->ctx, &want, 0, NULL), 0);
+		if (fake_kernel.n != 1 || fake_kernel_find(run2_cases[i].run_written) != 0)
+			fail_msg("%s: expected only %s", run2_cases[i].what, run2_cases[i].run_written);
+		assert_string_equal(fixture_read(f, KSM "pages_sharing"), run2_cases[i].sharing_after);
+		assert_int_equal(f->warnings, run2_cases[i].warning ? 1 : 0);
+		if (run2_cases[i].warning && !strstr(f->log, run2_cases[i].warning))
+			fail_msg("%s: log '%s'", run2_cases[i].what, f->log);
+		fixture_close(f);
+	}
+}
+
 static void test_failed_write_rolls_back(void **state)
 {
 	static const char *const opts[] = { "pages_to_scan", "500", "sleep_millisecs", "10",
@@ -273,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_switch_to_advisor_ignores_rate),
 		cmocka_unit_test(test_merge_across_nodes_unmerges_first),
 		cmocka_unit_test(test_merge_across_nodes_kept_when_memory_is_short),
+		cmocka_unit_test(test_run2_unmerge_guard),
 		cmocka_unit_test(test_failed_write_rolls_back),
 		cmocka_unit_test(test_old_kernel_skips_missing_knobs),
 		cmocka_unit_test(test_no_ksm_is_not_an_error),
