@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include "ctx.h"
 #include "kvlist.h"
+#include "virt-events.h"
 
 struct kt_command {
 	const char *name;
@@ -34,3 +37,12 @@ void kt_cmd_pin_help(void);
  * of that form, 1 when memory runs out. The caller clears ret either way.
  */
 int kt_cmd_pairs(int argc, char **argv, int first, struct kt_kvlist *ret);
+
+/*
+ * Subscribes fn(data) to a libvirt event loop of its own on uri, says what it is doing and
+ * waits for SIGINT or SIGTERM; then unsubscribes. ret_events (NULL when it could not be
+ * made) is the caller's to free once it has unapplied (pin asks it for its connection).
+ * Returns 0, or 1 (logged) when the loop cannot run.
+ */
+int kt_cmd_watch(struct kt_ctx *ctx, const char *uri, kt_virt_event_fn fn, void *data,
+		 const char *doing, bool keep, struct kt_virt_events **ret_events);

@@ -21,6 +21,8 @@
 
 /* The lock area every writer of the guests' block queues takes (run/kvmtune/iosched.lock). */
 #define KT_IOSCHED_LOCK "iosched"
+/* The journal of `kvmtune iosched watch` (tuned's instances: kvm_iosched-<instance>). */
+#define KT_IOSCHED_CMD_JOURNAL "kvm_iosched-cmd"
 /* A kernel block device name ("nvme0n1p2", "dm-3"); the kernel's limit is 32 with the NUL. */
 #define KT_IOSCHED_NAME_MAX 32
 /* Schedulers a queue offers: the kernel has four today (none, mq-deadline, kyber, bfq). */
