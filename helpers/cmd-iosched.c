@@ -220,14 +220,10 @@ static int iosched_watch(struct kt_ctx *ctx, int argc, char **argv)
 	struct kt_kvlist opts = KT_KVLIST_INIT;
 	struct kt_virt_events *events = NULL;
 	struct kt_iosched_tuning *t = NULL;
-	int first = 1, r;
-	bool keep = false;
+	bool keep;
+	int r;
 
-	if (argc > 1 && strcmp(argv[1], "--keep") == 0) {
-		keep = true;
-		first = 2;
-	}
-	r = kt_cmd_pairs(argc, argv, first, &opts);
+	r = kt_cmd_watch_args(argc, argv, &keep, &opts);
 	if (r == 0) {
 		/* The library logs what is wrong: an option, an unreachable libvirt, the lock. */
 		r = kt_iosched_tuning_apply(ctx, KT_IOSCHED_CMD_JOURNAL, "kvmtune iosched watch",

@@ -387,14 +387,10 @@ static int pin_watch(struct kt_ctx *ctx, int argc, char **argv)
 	struct kt_virt_events *events = NULL;
 	struct kt_pin_tuning *t = NULL;
 	struct kt_virt *v = NULL;
-	int first = 1, r;
-	bool keep = false;
+	bool keep;
+	int r;
 
-	if (argc > 1 && strcmp(argv[1], "--keep") == 0) {
-		keep = true;
-		first = 2;
-	}
-	r = kt_cmd_pairs(argc, argv, first, &opts);
+	r = kt_cmd_watch_args(argc, argv, &keep, &opts);
 	if (r == 0 && kt_pin_tuning_new(ctx, KT_PIN_CMD_JOURNAL, "kvmtune pin watch", &opts, &t) < 0)
 		r = 1;
 	kt_kvlist_clear(&opts);

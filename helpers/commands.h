@@ -38,6 +38,8 @@ void kt_cmd_pin_help(void);
  */
 int kt_cmd_pairs(int argc, char **argv, int first, struct kt_kvlist *ret);
 
+/* A watch's arguments: [--keep] [OPTION=VALUE...], as kt_cmd_pairs returns. */
+int kt_cmd_watch_args(int argc, char **argv, bool *ret_keep, struct kt_kvlist *ret);
 /*
  * Subscribes fn(data) to a libvirt event loop of its own on uri, says what it is doing and
  * waits for SIGINT or SIGTERM; then unsubscribes. ret_events (NULL when it could not be

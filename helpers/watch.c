@@ -2,8 +2,15 @@
 /* The `watch` of the areas that follow guests: a tuning's subscriber on an event loop of its own. */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
+
+int kt_cmd_watch_args(int argc, char **argv, bool *ret_keep, struct kt_kvlist *ret)
+{
+	*ret_keep = argc > 1 && strcmp(argv[1], "--keep") == 0;
+	return kt_cmd_pairs(argc, argv, *ret_keep ? 2 : 1, ret);
+}
 
 int kt_cmd_watch(struct kt_ctx *ctx, const char *uri, kt_virt_event_fn fn, void *data,
 		 const char *doing, bool keep, struct kt_virt_events **ret_events)

@@ -144,14 +144,8 @@ PyObject *kt_py_iosched_apply(PyObject *op, PyObject *args)
 	/* Guests that start or stop from now on. A new subscriber gets CONNECTED first, so a
 	 * guest that came between the apply and the subscription is seen too. */
 	if (r == 0)
-		r = kt_py_events_acquire(self, kt_iosched_tuning_uri(p->tuning), &p->events);
-	if (r == 0) {
-		Py_BEGIN_ALLOW_THREADS
-		p->sub = kt_virt_events_subscribe(p->events, kt_iosched_tuning_on_event, p->tuning);
-		Py_END_ALLOW_THREADS
-		if (p->sub < 0)
-			r = p->sub;
-	}
+		r = kt_py_events_subscribe(self, kt_iosched_tuning_uri(p->tuning),
+					   kt_iosched_tuning_on_event, p->tuning, &p->events, &p->sub);
 	if (r < 0 && p->tuning) {
 		Py_BEGIN_ALLOW_THREADS
 		iosched_unapply(p, true);

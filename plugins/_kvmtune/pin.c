@@ -138,15 +138,8 @@ PyObject *kt_py_pin_apply(PyObject *op, PyObject *args)
 	Py_END_ALLOW_THREADS
 	kt_kvlist_clear(&kv);
 	if (r == 0)
-		r = kt_py_events_acquire(self, kt_pin_tuning_options(p->tuning)->libvirt_uri,
-					 &p->events);
-	if (r == 0) {
-		Py_BEGIN_ALLOW_THREADS
-		p->sub = kt_virt_events_subscribe(p->events, kt_pin_tuning_on_event, p->tuning);
-		Py_END_ALLOW_THREADS
-		if (p->sub < 0)
-			r = p->sub;
-	}
+		r = kt_py_events_subscribe(self, kt_pin_tuning_options(p->tuning)->libvirt_uri,
+					   kt_pin_tuning_on_event, p->tuning, &p->events, &p->sub);
 	if (r < 0 && p->tuning) {
 		Py_BEGIN_ALLOW_THREADS
 		pin_unapply(p, true);

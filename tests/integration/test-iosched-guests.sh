@@ -8,7 +8,7 @@
 # shown, restored by tuned-adm off, refused whole on bad input, and put back by `kvmtune
 # restore --orphans` after tuned is killed. With tuned's dynamic tuning off, libvirt's
 # domain events alone set the devices of a guest started after the profile, and put them
-# back when it stops, within seconds (the latency is printed).
+# back when it stops, within seconds (the latency is printed), also after libvirtd restarts.
 # Every queue setting of the host is compared before and after; guests, devices, daemons,
 # /etc/tuned (tuned-main.conf included) are put back whatever fails.
 set -u
@@ -276,6 +276,27 @@ else
 	failure "stopped again: queue settings not back within $EVENT_LIMIT s"
 fi
 echo "# libvirt event -> block queue latency (from virsh's return): stop ${stop_s:-?} s, start ${start_s:-?} s, stop ${stop2_s:-?} s"
+
+# 7. libvirtd restarts: the shared event loop reconnects, and a guest started afterwards is
+# set too.
+log_has() { log_since_mark | grep -q "$1"; }
+kt_libvirtd_restart
+case $? in
+0)
+	expect "tuned reconnected to libvirtd" wait_for 40 log_has "connected to $URI again"
+	start_guest
+	if s=$(latency $EVENT_LIMIT img_is none); then
+		pass "after libvirtd's restart: a guest started: $img_dev none within $EVENT_LIMIT s ($s s)"
+	else
+		failure "after libvirtd's restart: $img_dev still $(sched_of "$img_dev") after $EVENT_LIMIT s"
+	fi
+	stop_guest
+	expect "after libvirtd's restart: the guest stopped, every queue setting back" \
+		wait_for $EVENT_LIMIT queue_is "$before"
+	;;
+2) skip "libvirtd restart: this libvirtd was not started by tests/guests/guests.sh" ;;
+*) failure "libvirtd restart (kt_libvirtd_restart)" ;;
+esac
 expect_eq "no error in tuned's log (events)" "$(log_since_mark | grep -c ' ERROR ')" 0
 expect "tuned-adm off (no guest)" tuned-adm off
 expect_eq "no guest: every queue setting back" "$(queues)" "$before"
