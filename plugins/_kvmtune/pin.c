@@ -35,10 +35,15 @@ static int pin_unapply(void *impl, bool restore)
 static PyObject *pin_stats(void *impl)
 {
 	struct py_pin *p = impl;
+	unsigned pinned;
+	int subs;
 
-	return Py_BuildValue("{s:I,s:i}", "pinned", kt_pin_tuning_pinned(p->tuning),
-			     "event_loop_subscribers",
-			     p->events ? kt_virt_events_subscribers(p->events) : 0);
+	/* Both wait for the loop's thread, which may be waiting for the GIL to log. */
+	Py_BEGIN_ALLOW_THREADS
+	pinned = kt_pin_tuning_pinned(p->tuning);
+	subs = p->events ? kt_virt_events_subscribers(p->events) : 0;
+	Py_END_ALLOW_THREADS
+	return Py_BuildValue("{s:I,s:i}", "pinned", pinned, "event_loop_subscribers", subs);
 }
 
 struct verified {
