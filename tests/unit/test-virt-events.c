@@ -236,6 +236,28 @@ static void test_iosched_on_events(void **state)
 		/* What the events set verifies as set, under the tuning's lock. */
 		assert_int_equal(kt_iosched_tuning_verify(the_iosched, NULL, NULL), 0);
 	}
+	/*
+	 * A domain defined while include_defined is off changes no running guest's disks: no
+	 * refresh. A subscriber that came later is called after the tuning for each event, so
+	 * once it has seen the event the tuning has handled it.
+	 */
+	{
+		struct seen seen = { PTHREAD_MUTEX_INITIALIZER, "" };
+		unsigned before = kt_iosched_tuning_events(the_iosched);
+		int sub_rec = kt_virt_events_subscribe(e, record, &seen);
+		virDomainPtr def;
+
+		the_seen = &seen;
+		the_want = "connected";
+		assert_true(wait_until(seen_want, NULL));
+		def = virDomainDefineXML(v->conn, guest);
+		assert_non_null(def);
+		the_want = "defined";
+		assert_true(wait_until(seen_want, NULL));
+		assert_int_equal(kt_iosched_tuning_events(the_iosched), before);
+		kt_virt_events_unsubscribe(e, sub_rec);
+		virDomainFree(def);
+	}
 	assert_non_null(strstr(f->log, "sde: scheduler none -> mq-deadline (hdd, 1 guest)"));
 	assert_non_null(strstr(f->log, "guests changed: putting back what backs no guest now"));
 	virDomainFree(dom);
