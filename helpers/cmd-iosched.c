@@ -6,17 +6,23 @@
 
 #include "commands.h"
 #include "iosched.h"
+#include "journal.h"
 #include "lock.h"
 
 void kt_cmd_iosched_help(void)
 {
 	printf("Usage: kvmtune iosched show [--json] [OPTION=VALUE...]\n"
+	       "       kvmtune iosched watch [--keep] [OPTION=VALUE...]\n"
 	       "       kvmtune iosched restore NAME\n\n"
 	       "show     every disk of the running guests (and the defined ones with\n"
 	       "         include_defined=1), the devices beneath it down to the physical disks,\n"
 	       "         and each device's scheduler now and the one kvm_iosched wants;\n"
 	       "         OPTION=VALUE are kvm_iosched's options (hdd_scheduler=, overrides=,\n"
 	       "         nr_requests=, libvirt_uri=, ...), so that it shows what a profile would do\n"
+	       "watch    apply those options as a profile would, and again whenever a guest\n"
+	       "         starts or stops or has a disk plugged in or out (libvirt's events),\n"
+	       "         until SIGINT/SIGTERM; then the originals are put back, unless --keep;\n"
+	       "         the journal is " KT_IOSCHED_CMD_JOURNAL "\n"
 	       "restore  put back the original values kept in the journal NAME (for example\n"
 	       "         kvm_iosched-kvm_iosched) when tuned cannot\n");
 }
@@ -209,6 +215,36 @@ static int iosched_show(struct kt_ctx *ctx, int argc, char **argv)
 	return r < 0 ? 1 : 0;
 }
 
+static int iosched_watch(struct kt_ctx *ctx, int argc, char **argv)
+{
+	struct kt_kvlist opts = KT_KVLIST_INIT;
+	struct kt_virt_events *events = NULL;
+	struct kt_iosched_tuning *t = NULL;
+	bool keep;
+	int r;
+
+	r = kt_cmd_watch_args(argc, argv, &keep, &opts);
+	if (r == 0) {
+		/* The library logs what is wrong: an option, an unreachable libvirt, the lock. */
+		r = kt_iosched_tuning_apply(ctx, KT_IOSCHED_CMD_JOURNAL, "kvmtune iosched watch",
+					    &opts, &t);
+		r = r == -EINVAL ? 2 : r < 0 ? 1 : 0;
+	}
+	kt_kvlist_clear(&opts);
+	if (r != 0)
+		return r;
+	r = kt_cmd_watch(ctx, kt_iosched_tuning_uri(t), kt_iosched_tuning_on_event, t,
+			 "setting the devices beneath each guest's disks as guests come and go",
+			 keep, &events);
+	if (kt_iosched_tuning_unapply(t, !keep) < 0)
+		r = 1;
+	/* --keep: the settings stay by request, so there is nothing left to restore. */
+	if (keep)
+		kt_journal_remove(ctx, KT_IOSCHED_CMD_JOURNAL);
+	kt_virt_events_free(events);
+	return r;
+}
+
 int kt_cmd_iosched(struct kt_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -217,6 +253,8 @@ int kt_cmd_iosched(struct kt_ctx *ctx, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "show") == 0)
 		return iosched_show(ctx, argc - 1, argv + 1);
+	if (strcmp(argv[1], "watch") == 0)
+		return iosched_watch(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "restore") == 0) {
 		if (argc != 3) {
 			fprintf(stderr, "kvmtune: error: iosched restore takes one journal name, for "
@@ -225,7 +263,8 @@ int kt_cmd_iosched(struct kt_ctx *ctx, int argc, char **argv)
 		}
 		return kt_iosched_restore_journal(ctx, argv[2], "kvmtune iosched restore") < 0 ? 1 : 0;
 	}
-	fprintf(stderr, "kvmtune: error: unknown iosched subcommand '%s': expected show or restore\n",
+	fprintf(stderr, "kvmtune: error: unknown iosched subcommand '%s': expected show, watch or "
+		"restore\n",
 		argv[1]);
 	return 2;
 }

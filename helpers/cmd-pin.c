@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* kvmtune pin: plan, apply, restore, show and watch the guests' placement. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -388,41 +387,17 @@ static int pin_watch(struct kt_ctx *ctx, int argc, char **argv)
 	struct kt_virt_events *events = NULL;
 	struct kt_pin_tuning *t = NULL;
 	struct kt_virt *v = NULL;
-	sigset_t stop_signals;
-	int first = 1, sub = -1, sig = 0, r;
-	bool keep = false;
+	bool keep;
+	int r;
 
-	if (argc > 1 && strcmp(argv[1], "--keep") == 0) {
-		keep = true;
-		first = 2;
-	}
-	r = kt_cmd_pairs(argc, argv, first, &opts);
+	r = kt_cmd_watch_args(argc, argv, &keep, &opts);
 	if (r == 0 && kt_pin_tuning_new(ctx, KT_PIN_CMD_JOURNAL, "kvmtune pin watch", &opts, &t) < 0)
 		r = 1;
 	kt_kvlist_clear(&opts);
 	if (r != 0)
 		return r;
-	/* SIGINT/SIGTERM end the watch through sigwait, so the exit path restores. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-	/* The same loop tuned's kvm_pin runs, in the foreground. */
-	if (kt_virt_events_new(ctx, kt_pin_tuning_options(t)->libvirt_uri, &events) < 0)
-		r = 1;
-	if (r == 0) {
-		sub = kt_virt_events_subscribe(events, kt_pin_tuning_on_event, t);
-		if (sub < 0 || kt_virt_events_start(events) < 0)
-			r = 1;
-	}
-	if (r == 0) {
-		printf("pinning each guest as it starts; SIGINT or SIGTERM stops%s\n",
-		       keep ? " and keeps the pinning" : " and puts the originals back");
-		fflush(stdout);
-		sigwait(&stop_signals, &sig);
-	}
-	if (sub >= 0)
-		kt_virt_events_unsubscribe(events, sub);
+	r = kt_cmd_watch(ctx, kt_pin_tuning_options(t)->libvirt_uri, kt_pin_tuning_on_event, t,
+			 "pinning each guest as it starts", keep, &events);
 	if (events && kt_virt_events_connection(events, &v) < 0)
 		v = NULL;
 	if (kt_pin_tuning_unapply(t, v, !keep) < 0)

@@ -7,6 +7,7 @@
 #include "ctx.h"
 #include "ksmctl-state.h"
 #include "kvlist.h"
+#include "virt-events.h"
 
 struct kt_command {
 	const char *name;
@@ -48,3 +49,13 @@ const char *kt_show_when(int64_t t, char *buf, size_t size);
 const char *kt_show_ago(int64_t t, char *buf, size_t size);
 void kt_show_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive, int width);
 void kt_json_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive);
+/* A watch's arguments: [--keep] [OPTION=VALUE...], as kt_cmd_pairs returns. */
+int kt_cmd_watch_args(int argc, char **argv, bool *ret_keep, struct kt_kvlist *ret);
+/*
+ * Subscribes fn(data) to a libvirt event loop of its own on uri, says what it is doing and
+ * waits for SIGINT or SIGTERM; then unsubscribes. ret_events (NULL when it could not be
+ * made) is the caller's to free once it has unapplied (pin asks it for its connection).
+ * Returns 0, or 1 (logged) when the loop cannot run.
+ */
+int kt_cmd_watch(struct kt_ctx *ctx, const char *uri, kt_virt_event_fn fn, void *data,
+		 const char *doing, bool keep, struct kt_virt_events **ret_events);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* A kvm_iosched section applied: lock, journal, writes in the kernel's order, rollback. */
+/*
+ * A kvm_iosched section applied: lock, journal, writes in the kernel's order, rollback, and
+ * the guests' disks resolved again as libvirt's domain events come.
+ */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +12,7 @@
 #include "iosched.h"
 #include "journal.h"
 #include "lock.h"
+#include "virt-events.h"
 #include "virt.h"
 
 /* Journal entries are "<device>.<knob>" and this: queues are set anew at every boot. */
@@ -17,10 +22,17 @@ struct kt_iosched_tuning {
 	struct kt_ctx *ctx;
 	char journal[80];
 	int lock_fd;
+	/*
+	 * Held by every call that reads or writes what follows: refreshes come from the event
+	 * loop's thread while tuned verifies or unapplies from its own.
+	 */
+	pthread_mutex_t lock;
 	/* The originals of everything written, as the journal holds them. */
 	struct kt_kvlist orig;
+	/* Counters, read without the lock (atomics): stats are asked with the GIL held. */
 	unsigned devices;
 	unsigned writes;
+	unsigned events;
 	/* For refreshes: the section's options, and when libvirt's run directory last changed. */
 	struct kt_iosched_config cfg;
 	long long guests_changed;
@@ -77,29 +89,37 @@ static int by_name(const void *a, const void *b)
 		      ((const struct kt_iosched_domain *)b)->name);
 }
 
-int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
-			 unsigned flags, struct kt_iosched_plan *ret)
+/*
+ * The plan for the domains v lists; v NULL: a connection of its own to cfg's URI, which
+ * with KT_IOSCHED_LIBVIRT_OPTIONAL may be unreachable (a plan without guests, a warning).
+ */
+static int plan_load_on(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
+			struct kt_virt *v, unsigned flags, struct kt_iosched_plan *ret)
 {
 	struct domains ds = { NULL, 0, cfg->include_defined };
-	struct kt_virt *v = NULL;
+	struct kt_virt *own = NULL;
 	char *error = NULL;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = kt_virt_open(cfg->uri, &v, &error);
-	if (r < 0 && (flags & KT_IOSCHED_LIBVIRT_OPTIONAL)) {
-		kt_warn(ctx, "cannot reach libvirt at %s: %s; no guest disks to tune until guests "
-			     "start, ignoring", cfg->uri, error ? error : strerror(-r));
-		free(error);
-		return kt_iosched_plan_build(ctx, cfg, NULL, 0, ret);
-	}
-	if (r < 0) {
-		kt_err(ctx, "cannot reach libvirt at %s: %s", cfg->uri, error ? error : strerror(-r));
-		free(error);
-		return r;
+	if (!v) {
+		r = kt_virt_open(cfg->uri, &own, &error);
+		if (r < 0 && (flags & KT_IOSCHED_LIBVIRT_OPTIONAL)) {
+			kt_warn(ctx, "cannot reach libvirt at %s: %s; no guest disks to tune until "
+				     "guests start, ignoring", cfg->uri, error ? error : strerror(-r));
+			free(error);
+			return kt_iosched_plan_build(ctx, cfg, NULL, 0, ret);
+		}
+		if (r < 0) {
+			kt_err(ctx, "cannot reach libvirt at %s: %s", cfg->uri,
+			       error ? error : strerror(-r));
+			free(error);
+			return r;
+		}
+		v = own;
 	}
 	r = kt_virt_each_domain(v, KT_VIRT_ALL, add_domain, &ds);
-	kt_virt_close(v);
+	kt_virt_close(own);
 	if (r < 0)
 		kt_err(ctx, "cannot list the domains of %s: %s", cfg->uri, strerror(-r));
 	if (r >= 0 && ds.n > 1)
@@ -113,6 +133,12 @@ int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_confi
 	}
 	free(ds.items);
 	return r;
+}
+
+int kt_iosched_plan_load(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
+			 unsigned flags, struct kt_iosched_plan *ret)
+{
+	return plan_load_on(ctx, cfg, NULL, flags, ret);
 }
 
 static void boot_id(const struct kt_ctx *ctx, char *buf, size_t size)
@@ -261,10 +287,11 @@ static int write_plan(struct kt_iosched_tuning *t, const struct kt_iosched_plan 
 			}
 			kt_info(t->ctx, "%s: %s %s -> %s (%s)", d->name, kt_iosched_knob_name(k),
 				d->now[k][0] ? d->now[k] : "?", d->wanted[k], d->why);
-			t->writes++;
+			__atomic_add_fetch(&t->writes, 1, __ATOMIC_RELAXED);
 			changed = true;
 		}
-		t->devices += changed;
+		if (changed)
+			__atomic_add_fetch(&t->devices, 1, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -306,6 +333,7 @@ int kt_iosched_tuning_apply(struct kt_ctx *ctx, const char *journal, const char 
 	}
 	t->ctx = kt_ctx_ref(ctx);
 	t->lock_fd = -1;
+	pthread_mutex_init(&t->lock, NULL);
 	t->cfg = cfg;
 	t->guests_changed = guests_changed(ctx);
 	snprintf(t->journal, sizeof(t->journal), "%s", journal);
@@ -347,6 +375,7 @@ int kt_iosched_tuning_apply(struct kt_ctx *ctx, const char *journal, const char 
 	if (r < 0) {
 		t->lock_fd = kt_lock_release(t->lock_fd);
 		kt_kvlist_clear(&t->orig);
+		pthread_mutex_destroy(&t->lock);
 		kt_ctx_unref(t->ctx);
 		free(t);
 		return r;
@@ -357,12 +386,22 @@ int kt_iosched_tuning_apply(struct kt_ctx *ctx, const char *journal, const char 
 
 unsigned kt_iosched_tuning_devices(const struct kt_iosched_tuning *t)
 {
-	return t->devices;
+	return __atomic_load_n(&t->devices, __ATOMIC_RELAXED);
 }
 
 unsigned kt_iosched_tuning_writes(const struct kt_iosched_tuning *t)
 {
-	return t->writes;
+	return __atomic_load_n(&t->writes, __ATOMIC_RELAXED);
+}
+
+unsigned kt_iosched_tuning_events(const struct kt_iosched_tuning *t)
+{
+	return __atomic_load_n(&t->events, __ATOMIC_RELAXED);
+}
+
+const char *kt_iosched_tuning_uri(const struct kt_iosched_tuning *t)
+{
+	return t->cfg.uri;
 }
 
 /* Whether the device of a journal entry is still one the plan sets. */
@@ -384,7 +423,8 @@ static bool still_wanted(const struct kt_iosched_plan *plan, const char *dev, co
 	return false;
 }
 
-int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force)
+/* kt_iosched_tuning_refresh with t->lock held, on v (NULL: a connection of its own). */
+static int refresh_locked(struct kt_iosched_tuning *t, struct kt_virt *v, bool force)
 {
 	struct kt_kvlist keep = KT_KVLIST_INIT, back = KT_KVLIST_INIT;
 	long long changed = guests_changed(t->ctx);
@@ -394,7 +434,7 @@ int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force)
 	if (!force && changed == t->guests_changed)
 		return 0;
 	t->guests_changed = changed;
-	r = kt_iosched_plan_load(t->ctx, &t->cfg, 0, &plan);
+	r = plan_load_on(t->ctx, &t->cfg, v, 0, &plan);
 	if (r < 0) {
 		kt_iosched_plan_clear(&plan);
 		kt_warn(t->ctx, "cannot resolve the guests' disks again: %s; keeping the settings, "
@@ -445,6 +485,49 @@ int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force)
 	return r < 0 ? r : 1;
 }
 
+int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force)
+{
+	int r;
+
+	pthread_mutex_lock(&t->lock);
+	r = refresh_locked(t, NULL, force);
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+void kt_iosched_tuning_on_event(void *data, struct kt_virt *v, enum kt_virt_event ev,
+				const char *uuid)
+{
+	struct kt_iosched_tuning *t = data;
+
+	switch (ev) {
+	case KT_VIRT_DEFINED:
+	case KT_VIRT_UNDEFINED:
+		/* A running domain's disks are those it started with: its configuration
+		 * matters only where defined domains count. */
+		if (!t->cfg.include_defined)
+			return;
+		break;
+	case KT_VIRT_CONNECTED:
+	case KT_VIRT_STARTED:
+	case KT_VIRT_STOPPED:
+	case KT_VIRT_DEVICE_ADDED:
+	case KT_VIRT_DEVICE_REMOVED:
+		break;
+	case KT_VIRT_DISCONNECTED:
+	default:
+		/* The reconnect that follows says CONNECTED: everything is checked then. */
+		return;
+	}
+	kt_dbg(t->ctx, "libvirt event %s%s%s: resolving the guests' disks again",
+	       kt_virt_event_name(ev), uuid ? " of " : "", uuid ? uuid : "");
+	pthread_mutex_lock(&t->lock);
+	/* Forced: the event says what changed, whatever libvirt's run directory says. */
+	refresh_locked(t, v, true);
+	pthread_mutex_unlock(&t->lock);
+	__atomic_add_fetch(&t->events, 1, __ATOMIC_RELAXED);
+}
+
 /* The journal's entries, or what this tuning remembers when the journal is gone. */
 static int untune(const struct kt_ctx *ctx, const char *journal, const struct kt_kvlist *orig)
 {
@@ -470,6 +553,7 @@ int kt_iosched_tuning_unapply(struct kt_iosched_tuning *t, bool restore)
 
 	if (!t)
 		return 0;
+	pthread_mutex_lock(&t->lock);
 	if (restore) {
 		r = untune(t->ctx, t->journal, &t->orig);
 		if (r < 0)
@@ -479,22 +563,20 @@ int kt_iosched_tuning_unapply(struct kt_iosched_tuning *t, bool restore)
 	}
 	t->lock_fd = kt_lock_release(t->lock_fd);
 	kt_kvlist_clear(&t->orig);
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_destroy(&t->lock);
 	kt_ctx_unref(t->ctx);
 	free(t);
 	return r;
 }
 
-int kt_iosched_verify_options(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
-			      kt_iosched_verify_fn fn, void *data)
+static int verify_cfg(const struct kt_ctx *ctx, const struct kt_iosched_config *cfg,
+		      kt_iosched_verify_fn fn, void *data)
 {
-	struct kt_iosched_config cfg;
 	struct kt_iosched_plan plan;
 	int r, bad = 0;
 
-	r = kt_iosched_options_parse(ctx, opts, &cfg);
-	if (r < 0)
-		return r;
-	r = kt_iosched_plan_load(ctx, &cfg, KT_IOSCHED_LIBVIRT_OPTIONAL, &plan);
+	r = kt_iosched_plan_load(ctx, cfg, KT_IOSCHED_LIBVIRT_OPTIONAL, &plan);
 	for (size_t i = 0; i < plan.n_devices && r >= 0; i++) {
 		const struct kt_iosched_device *d = &plan.devices[i];
 
@@ -509,6 +591,27 @@ int kt_iosched_verify_options(const struct kt_ctx *ctx, const struct kt_kvlist *
 	}
 	kt_iosched_plan_clear(&plan);
 	return r < 0 ? r : bad;
+}
+
+int kt_iosched_verify_options(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
+			      kt_iosched_verify_fn fn, void *data)
+{
+	struct kt_iosched_config cfg;
+	int r;
+
+	r = kt_iosched_options_parse(ctx, opts, &cfg);
+	return r < 0 ? r : verify_cfg(ctx, &cfg, fn, data);
+}
+
+int kt_iosched_tuning_verify(struct kt_iosched_tuning *t, kt_iosched_verify_fn fn, void *data)
+{
+	int r;
+
+	/* Not while an event's refresh is half way through a device's knobs. */
+	pthread_mutex_lock(&t->lock);
+	r = verify_cfg(t->ctx, &t->cfg, fn, data);
+	pthread_mutex_unlock(&t->lock);
+	return r;
 }
 
 int kt_iosched_restore_journal(const struct kt_ctx *ctx, const char *journal, const char *holder)

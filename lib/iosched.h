@@ -7,6 +7,7 @@
 
 #include "ctx.h"
 #include "kvlist.h"
+#include "virt-events.h"
 
 /*
  * I/O schedulers and queue settings for the block devices beneath the guests' disks.
@@ -20,6 +21,8 @@
 
 /* The lock area every writer of the guests' block queues takes (run/kvmtune/iosched.lock). */
 #define KT_IOSCHED_LOCK "iosched"
+/* The journal of `kvmtune iosched watch` (tuned's instances: kvm_iosched-<instance>). */
+#define KT_IOSCHED_CMD_JOURNAL "kvm_iosched-cmd"
 /* A kernel block device name ("nvme0n1p2", "dm-3"); the kernel's limit is 32 with the NUL. */
 #define KT_IOSCHED_NAME_MAX 32
 /* Schedulers a queue offers: the kernel has four today (none, mq-deadline, kyber, bfq). */
@@ -242,9 +245,15 @@ struct kt_iosched_tuning;
  */
 int kt_iosched_tuning_apply(struct kt_ctx *ctx, const char *journal, const char *holder,
 			    const struct kt_kvlist *opts, struct kt_iosched_tuning **ret);
-/* The devices this tuning set, and how many values it wrote. */
+/*
+ * The devices this tuning set, how many values it wrote, and how many libvirt events made
+ * it look again; any thread, without waiting for one that is busy with the tuning.
+ */
 unsigned kt_iosched_tuning_devices(const struct kt_iosched_tuning *t);
 unsigned kt_iosched_tuning_writes(const struct kt_iosched_tuning *t);
+unsigned kt_iosched_tuning_events(const struct kt_iosched_tuning *t);
+/* The libvirt URI of its section, for the event loop it subscribes to. */
+const char *kt_iosched_tuning_uri(const struct kt_iosched_tuning *t);
 /*
  * Resolves the guests' disks again when the running domains changed since (libvirt's
  * run/libvirt/qemu changed) or when forced: devices that now back a guest are journalled
@@ -252,6 +261,15 @@ unsigned kt_iosched_tuning_writes(const struct kt_iosched_tuning *t);
  * 1 when it looked again, 0 when nothing changed, -errno (logged; the settings stay).
  */
 int kt_iosched_tuning_refresh(struct kt_iosched_tuning *t, bool force);
+/*
+ * A kt_virt_events subscriber (data is the tuning), the same for tuned's plugin and `kvmtune
+ * iosched watch`: on (re)connect and whenever a domain starts or stops, or has a device
+ * plugged in or out (and is defined or undefined, with include_defined), the disks are
+ * resolved again on the loop's connection, as kt_iosched_tuning_refresh does. Calls on one
+ * tuning are serialised: the front-end unsubscribes before it unapplies.
+ */
+void kt_iosched_tuning_on_event(void *data, struct kt_virt *v, enum kt_virt_event ev,
+				const char *uuid);
 /*
  * Puts the originals back when restore (else the journal keeps them), releases the lock and
  * frees t, whatever fails. Accepts NULL.
@@ -263,6 +281,8 @@ typedef void (*kt_iosched_verify_fn)(void *data, const char *device, enum kt_ios
 /* Compares what the section wants now with the devices; returns how many differ. */
 int kt_iosched_verify_options(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
 			      kt_iosched_verify_fn fn, void *data);
+/* The same for an applied tuning, never half way through an event's writes. */
+int kt_iosched_tuning_verify(struct kt_iosched_tuning *t, kt_iosched_verify_fn fn, void *data);
 
 /*
  * Puts back what the journal holds, under the iosched lock, and removes it. A journal of an

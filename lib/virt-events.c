@@ -41,7 +41,7 @@ struct kt_virt_events {
 	int n_subs, next_id;
 	/* The loop thread's own: the connection and what its callbacks queued. */
 	struct kt_virt v;
-	int lifecycle_id;
+	int lifecycle_id, added_id, removed_id;
 	bool lost;
 	bool reconnecting;
 	int timer;
@@ -52,8 +52,10 @@ struct kt_virt_events {
 	bool overflow;
 };
 
-static const char *const event_names[KT_VIRT_EVENT_MAX] = { "connected", "disconnected",
-							   "started", "stopped" };
+static const char *const event_names[KT_VIRT_EVENT_MAX] = {
+	"connected", "disconnected", "started", "stopped",
+	"defined",   "undefined",    "device-added", "device-removed",
+};
 
 const char *kt_virt_event_name(enum kt_virt_event ev)
 {
@@ -411,28 +413,60 @@ static void close_cb(virConnectPtr conn, int reason, void *data)
 	virEventUpdateTimeout(e->timer, 0);
 }
 
-static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *data)
+static void queue_event(struct kt_virt_events *e, virDomainPtr dom, enum kt_virt_event ev)
 {
-	struct kt_virt_events *e = data;
 	struct queued *q;
 
-	(void)conn;
-	(void)detail;
-	if (event != VIR_DOMAIN_EVENT_STARTED && event != VIR_DOMAIN_EVENT_STOPPED)
-		return 0;
 	if (e->n_queued == QUEUE_MAX) {
 		/* Too much at once: a full re-check replaces the events. */
 		e->overflow = true;
-		return 0;
+		return;
 	}
 	q = &e->queue[e->n_queued];
 	if (virDomainGetUUIDString(dom, q->uuid) < 0) {
 		virResetLastError();
-		return 0;
+		return;
 	}
-	q->ev = event == VIR_DOMAIN_EVENT_STARTED ? KT_VIRT_STARTED : KT_VIRT_STOPPED;
+	q->ev = ev;
 	e->n_queued++;
+}
+
+static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *data)
+{
+	(void)conn;
+	(void)detail;
+	switch (event) {
+	case VIR_DOMAIN_EVENT_STARTED:
+		queue_event(data, dom, KT_VIRT_STARTED);
+		break;
+	case VIR_DOMAIN_EVENT_STOPPED:
+		queue_event(data, dom, KT_VIRT_STOPPED);
+		break;
+	case VIR_DOMAIN_EVENT_DEFINED:
+		queue_event(data, dom, KT_VIRT_DEFINED);
+		break;
+	case VIR_DOMAIN_EVENT_UNDEFINED:
+		queue_event(data, dom, KT_VIRT_UNDEFINED);
+		break;
+	default:
+		break;
+	}
 	return 0;
+}
+
+static void device_added_cb(virConnectPtr conn, virDomainPtr dom, const char *alias, void *data)
+{
+	(void)conn;
+	(void)alias;
+	queue_event(data, dom, KT_VIRT_DEVICE_ADDED);
+}
+
+static void device_removed_cb(virConnectPtr conn, virDomainPtr dom, const char *alias,
+			      void *data)
+{
+	(void)conn;
+	(void)alias;
+	queue_event(data, dom, KT_VIRT_DEVICE_REMOVED);
 }
 
 static void notify_all(struct kt_virt_events *e, enum kt_virt_event ev, const char *uuid)
@@ -441,6 +475,38 @@ static void notify_all(struct kt_virt_events *e, enum kt_virt_event ev, const ch
 	for (int i = 0; i < e->n_subs; i++)
 		e->subs[i].fn(e->subs[i].data, &e->v, ev, uuid);
 	pthread_mutex_unlock(&e->lock);
+}
+
+static void deregister(struct kt_virt_events *e, virConnectPtr conn)
+{
+	int *ids[] = { &e->lifecycle_id, &e->added_id, &e->removed_id };
+
+	for (size_t i = 0; i < KT_ELEMENTSOF(ids); i++) {
+		if (*ids[i] >= 0)
+			virConnectDomainEventDeregisterAny(conn, *ids[i]);
+		*ids[i] = -1;
+	}
+}
+
+/*
+ * Lifecycle events, and devices plugged in and out. A driver without device events (the
+ * test driver has none) leaves those ids at -1: the lifecycle events are what matters.
+ */
+static int register_events(struct kt_virt_events *e, virConnectPtr conn)
+{
+	e->lifecycle_id = virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+							   VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb),
+							   e, NULL);
+	if (e->lifecycle_id < 0)
+		return -1;
+	e->added_id = virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+						       VIR_DOMAIN_EVENT_CALLBACK(device_added_cb),
+						       e, NULL);
+	e->removed_id = virConnectDomainEventRegisterAny(
+		conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+		VIR_DOMAIN_EVENT_CALLBACK(device_removed_cb), e, NULL);
+	virResetLastError();
+	return 0;
 }
 
 static void disconnect(struct kt_virt_events *e)
@@ -454,12 +520,10 @@ static void disconnect(struct kt_virt_events *e)
 	pthread_mutex_unlock(&e->lock);
 	if (!conn)
 		return;
-	if (e->lifecycle_id >= 0)
-		virConnectDomainEventDeregisterAny(conn, e->lifecycle_id);
+	deregister(e, conn);
 	virConnectUnregisterCloseCallback(conn, close_cb);
 	virResetLastError();
 	virConnectClose(conn);
-	e->lifecycle_id = -1;
 }
 
 static void try_connect(struct kt_virt_events *e)
@@ -471,15 +535,10 @@ static void try_connect(struct kt_virt_events *e)
 	__atomic_store_n(&e->lost, false, __ATOMIC_SEQ_CST);
 	conn = virConnectOpen(e->uri);
 	if (conn) {
-		e->lifecycle_id = virConnectDomainEventRegisterAny(
-			conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-			VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), e, NULL);
-		if (e->lifecycle_id < 0 ||
+		if (register_events(e, conn) < 0 ||
 		    virConnectRegisterCloseCallback(conn, close_cb, e, NULL) < 0) {
 			kt_virt_last_error(&err);
-			if (e->lifecycle_id >= 0)
-				virConnectDomainEventDeregisterAny(conn, e->lifecycle_id);
-			e->lifecycle_id = -1;
+			deregister(e, conn);
 			virConnectClose(conn);
 			conn = NULL;
 		} else if (virConnectSetKeepAlive(conn, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT) < 0) {
@@ -587,7 +646,7 @@ int kt_virt_events_new(struct kt_ctx *ctx, const char *uri, struct kt_virt_event
 		return -ENOMEM;
 	e->ctx = kt_ctx_ref(ctx);
 	snprintf(e->uri, sizeof(e->uri), "%s", uri);
-	e->lifecycle_id = -1;
+	e->lifecycle_id = e->added_id = e->removed_id = -1;
 	e->v.borrowed = true;
 	pthread_mutex_init(&e->lock, NULL);
 	e->timer = virEventAddTimeout(-1, wake_cb, e, NULL);

@@ -6,8 +6,8 @@
 
 /*
  * One libvirt connection with an event loop (kvmtune's poll(2) implementation of libvirt's
- * event API, see virt-events.c) on a thread of its own (kt_runner), shared by every area that needs domain events (pinning now, the I/O
- * scheduler later): each registers a callback. Keepalive detects a dead daemon; when
+ * event API, see virt-events.c) on a thread of its own (kt_runner), shared by every area
+ * that needs domain events (pinning, the I/O scheduler): each registers a callback. Keepalive detects a dead daemon; when
  * libvirtd goes away (close callback) the loop reconnects with backoff (0.5 s doubling to
  * 30 s) and tells every subscriber KT_VIRT_CONNECTED again, so that it re-checks every
  * domain. Callbacks run on the loop's thread, never while another one runs.
@@ -19,6 +19,12 @@ enum kt_virt_event {
 	KT_VIRT_DISCONNECTED,
 	KT_VIRT_STARTED,
 	KT_VIRT_STOPPED,
+	/* Its persistent configuration was written or removed. */
+	KT_VIRT_DEFINED,
+	KT_VIRT_UNDEFINED,
+	/* A device was plugged into or unplugged from the running domain. */
+	KT_VIRT_DEVICE_ADDED,
+	KT_VIRT_DEVICE_REMOVED,
 	KT_VIRT_EVENT_MAX,
 	KT_VIRT_EVENT_INVALID = -EINVAL,
 };

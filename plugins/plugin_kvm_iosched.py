@@ -9,11 +9,13 @@ loop devices. Each device gets the scheduler of its class (NVMe and SSD: none; H
 mq-deadline, or bfq when bfq_guests guests share it; loop: none), the queue knobs asked
 for, or an override; devices that back no guest are left alone. Everything is checked
 before anything is written, journalled on disk, and restored on profile switch or
-tuned-adm off. The domains are read again on every apply, and, with tuned's dynamic tuning
-on, whenever libvirt starts or stops one (checked every update_interval).
+tuned-adm off. The domains are read again on every apply and on libvirt's domain events
+(a domain started, stopped, a disk plugged in or out), on the libvirt event loop the
+kvm_* plugins share; tuned's dynamic tuning is not needed.
 
 Resolution, policy, the lock and the journal are the library's (kt_iosched_tuning_apply):
-this shim holds the option table and tuned's API only.
+this shim holds the option table and tuned's API only. The events are the library's too
+(kt_iosched_tuning_on_event), the same for `kvmtune iosched watch`.
 
 [kvm_iosched]
 type=kvm_iosched
@@ -56,8 +58,9 @@ class KvmIoschedPlugin(base.Plugin):
         return kt.effective_options(self._get_config_options(), options)
 
     def _instance_init(self, instance):
-        # Dynamic tuning: guests that start or stop are looked at on tuned's update.
-        kt.init_instance(self, PLUGIN, instance, dynamic=True)
+        # Guests that start or stop reach the tuning through libvirt's events, not tuned's
+        # update.
+        kt.init_instance(self, PLUGIN, instance)
         instance._kt_journal_kept = False
 
     def _instance_cleanup(self, instance):
@@ -68,20 +71,10 @@ class KvmIoschedPlugin(base.Plugin):
                           "block queues left as they were")
 
     def _instance_verify_static(self, instance, ignore_missing, devices):
+        # An applied tuning verifies under its own lock, never half way through an event.
+        if instance._kt_tuning is not None:
+            return kt.verify_results(self, PLUGIN, instance, instance._kt_tuning.verify)
         return kt.verify_instance(self, PLUGIN, instance, "iosched_verify")
-
-    def _instance_update_dynamic(self, instance, device):
-        tuning = instance._kt_tuning
-        if tuning is None:
-            return
-        try:
-            tuning.refresh()
-        except (ValueError, OSError) as e:
-            kt.log.error("%s: %s" % (kt.prefix(PLUGIN, instance), kt.reason(e)))
-
-    def _instance_unapply_dynamic(self, instance, device):
-        # The static unapply puts everything back, whatever refreshes changed.
-        pass
 
     def _instance_unapply_static(self, instance, *args, **kwargs):
         # Only a journal this instance left (ROLLBACK_NONE) is put back without a tuning.

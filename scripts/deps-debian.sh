@@ -25,6 +25,8 @@ TEST=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy util-linux)
 TEST+=(python3-jsonschema python3-prometheus-client)
 # make deb, make rpm, lintian and the Ansible role (tests/packages, test-package.sh)
 TEST+=(dpkg-dev debhelper dh-python lintian rpm cpio ansible-core python3-apt)
+# The iosched test's dm-linear device on a loop device (where the kernel has device-mapper).
+TEST+=(dmsetup)
 # Real guests under libvirtd (tests/guests/): their kernel is downloaded, not installed.
 GUESTS=(libvirt-daemon-system qemu-system-x86 busybox-static)
 BENCH=(ksmtuned)

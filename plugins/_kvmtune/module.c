@@ -189,7 +189,7 @@ static struct {
 	int users;
 } shared_events = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0 };
 
-int kt_py_events_acquire(kt_py_context *c, const char *uri, struct kt_virt_events **ret)
+static int events_acquire(kt_py_context *c, const char *uri, struct kt_virt_events **ret)
 {
 	struct kt_virt_events *e = NULL;
 	bool created = false;
@@ -224,6 +224,26 @@ int kt_py_events_acquire(kt_py_context *c, const char *uri, struct kt_virt_event
 	if (r == 0)
 		*ret = e;
 	return r;
+}
+
+int kt_py_events_subscribe(kt_py_context *c, const char *uri, kt_virt_event_fn fn, void *data,
+			    struct kt_virt_events **ret_events, int *ret_sub)
+{
+	struct kt_virt_events *e = NULL;
+	int r = events_acquire(c, uri, &e), sub = -1;
+
+	if (r < 0)
+		return r;
+	Py_BEGIN_ALLOW_THREADS
+	sub = kt_virt_events_subscribe(e, fn, data);
+	if (sub < 0)
+		kt_py_events_release(e);
+	Py_END_ALLOW_THREADS
+	if (sub < 0)
+		return sub;
+	*ret_events = e;
+	*ret_sub = sub;
+	return 0;
 }
 
 void kt_py_events_release(struct kt_virt_events *e)

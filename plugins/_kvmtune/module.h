@@ -15,6 +15,7 @@
 
 #include "ctx.h"
 #include "kvlist.h"
+#include "virt-events.h"
 
 /*
  * Where a context's messages go. Errors raised by the call running on the calling thread
@@ -64,12 +65,13 @@ int kt_py_check_name(const char *what, const char *name);
 /* A Tuning owning impl; on failure impl is unapplied without restoring. */
 PyObject *kt_py_tuning_new(kt_py_context *c, const struct kt_py_tuning_ops *ops, void *impl);
 
-struct kt_virt_events;
 /*
- * The process's libvirt event loop for uri, started on its first user (called with the GIL
- * held); -EINVAL (logged) when it serves another URI.
+ * fn(data) subscribed to the process's libvirt event loop for uri, which starts with its
+ * first user (called with the GIL held); -EINVAL (logged) when it serves another URI.
+ * The front-end unsubscribes *ret_sub, then releases *ret_events.
  */
-int kt_py_events_acquire(kt_py_context *c, const char *uri, struct kt_virt_events **ret);
+int kt_py_events_subscribe(kt_py_context *c, const char *uri, kt_virt_event_fn fn, void *data,
+			    struct kt_virt_events **ret_events, int *ret_sub);
 /* Called without the GIL: the last user stops and joins the loop. Accepts NULL. */
 void kt_py_events_release(struct kt_virt_events *e);
 

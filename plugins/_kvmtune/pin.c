@@ -35,10 +35,15 @@ static int pin_unapply(void *impl, bool restore)
 static PyObject *pin_stats(void *impl)
 {
 	struct py_pin *p = impl;
+	unsigned pinned;
+	int subs;
 
-	return Py_BuildValue("{s:I,s:i}", "pinned", kt_pin_tuning_pinned(p->tuning),
-			     "event_loop_subscribers",
-			     p->events ? kt_virt_events_subscribers(p->events) : 0);
+	/* Both wait for the loop's thread, which may be waiting for the GIL to log. */
+	Py_BEGIN_ALLOW_THREADS
+	pinned = kt_pin_tuning_pinned(p->tuning);
+	subs = p->events ? kt_virt_events_subscribers(p->events) : 0;
+	Py_END_ALLOW_THREADS
+	return Py_BuildValue("{s:I,s:i}", "pinned", pinned, "event_loop_subscribers", subs);
 }
 
 struct verified {
@@ -138,15 +143,8 @@ PyObject *kt_py_pin_apply(PyObject *op, PyObject *args)
 	Py_END_ALLOW_THREADS
 	kt_kvlist_clear(&kv);
 	if (r == 0)
-		r = kt_py_events_acquire(self, kt_pin_tuning_options(p->tuning)->libvirt_uri,
-					 &p->events);
-	if (r == 0) {
-		Py_BEGIN_ALLOW_THREADS
-		p->sub = kt_virt_events_subscribe(p->events, kt_pin_tuning_on_event, p->tuning);
-		Py_END_ALLOW_THREADS
-		if (p->sub < 0)
-			r = p->sub;
-	}
+		r = kt_py_events_subscribe(self, kt_pin_tuning_options(p->tuning)->libvirt_uri,
+					   kt_pin_tuning_on_event, p->tuning, &p->events, &p->sub);
 	if (r < 0 && p->tuning) {
 		Py_BEGIN_ALLOW_THREADS
 		pin_unapply(p, true);

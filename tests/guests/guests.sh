@@ -187,6 +187,21 @@ kt_pid_gone() {
 	! kt_alive "$1"
 }
 
+# Restarts the libvirtd kt_daemons_up started (QEMU keeps the guests running meanwhile)
+# and records its new pid: 0, 1 when it failed, 2 (nothing done) when libvirtd was not
+# started here.
+kt_libvirtd_restart() {
+	local record=$KT_GUEST_DIR/daemons.pids old new
+	old=$(awk '$1 == "libvirtd" {print $2}' "$record" 2>/dev/null | tail -1)
+	[[ -n $old ]] && kt_alive "$old" libvirtd || return 2
+	kill -TERM "$old"
+	kt_wait_for 30 kt_pid_gone "$old" || return 1
+	DBUS_SYSTEM_BUS_ADDRESS=$KT_NO_DBUS libvirtd -d
+	kt_wait_for 60 kt_libvirt_reachable || return 1
+	new=$(kt_pid_from_file "$KT_LIBVIRTD_PIDFILE" libvirtd) || return 1
+	sed -i "s/^libvirtd $old\$/libvirtd $new/" "$record"
+}
+
 kt_running_domains() {
 	kt_virsh list --name | sed '/^$/d'
 }

@@ -18,6 +18,8 @@ SAVED_ETC_TUNED=
 
 pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 failure() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
+# What this host cannot test, and why: said, and counted neither as passed nor as failed.
+skip() { echo "skip - $1"; }
 
 # expect_eq DESCRIPTION ACTUAL EXPECTED
 expect_eq() {
@@ -98,7 +100,22 @@ etc_tuned_put_back() {
 	for f in active_profile profile_mode post_loaded_profile; do
 		if [ -e "$SAVED_ETC_TUNED/$f" ]; then cp -a "$SAVED_ETC_TUNED/$f" /etc/tuned/; else rm -f "/etc/tuned/$f"; fi
 	done
+	if [ -e "$SAVED_ETC_TUNED/tuned-main.conf" ] &&
+		! cmp -s "$SAVED_ETC_TUNED/tuned-main.conf" /etc/tuned/tuned-main.conf; then
+		cp -a "$SAVED_ETC_TUNED/tuned-main.conf" /etc/tuned/
+	fi
 	rm -rf "$SAVED_ETC_TUNED"
+}
+
+# tuned_main_set KEY VALUE: one setting of tuned-main.conf (read when tuned starts), put
+# back by etc_tuned_put_back.
+tuned_main_set() {
+	local f=/etc/tuned/tuned-main.conf
+	if grep -qE "^[[:space:]]*$1[[:space:]]*=" "$f"; then
+		sed -i -E "s/^[[:space:]]*$1[[:space:]]*=.*/$1 = $2/" "$f"
+	else
+		echo "$1 = $2" >>"$f"
+	fi
 }
 
 system_bus_up() {

@@ -3,33 +3,43 @@
 # kvm_iosched inside the real tuned, with a real QEMU (TCG) guest under a real libvirtd whose
 # disk is a stack of real block devices: an image file on the host's disk, a loop device
 # holding it, and a dm-linear device on that loop device (where this kernel has no
-# device-mapper, a second loop device on the first stands in for it). The schedulers and
-# queue knobs are set by the profile, verified, shown, restored by tuned-adm off, refused
-# whole on bad input, put back by `kvmtune restore --orphans` after tuned is killed, and
-# put back by tuned's update once the guest stops.
-# Every queue setting of the host is compared before and after; guests, devices, daemons
-# and /etc/tuned are put back whatever fails.
+# device-mapper, that part is skipped, said so, and a second loop device on the first
+# stands in for it). The schedulers and queue knobs are set by the profile, verified,
+# shown, restored by tuned-adm off, refused whole on bad input, and put back by `kvmtune
+# restore --orphans` after tuned is killed. With tuned's dynamic tuning off, libvirt's
+# domain events alone set the devices of a guest started after the profile, and put them
+# back when it stops, within seconds (the latency is printed), also after libvirtd restarts.
+# Every queue setting of the host is compared before and after; guests, devices, daemons,
+# /etc/tuned (tuned-main.conf included) are put back whatever fails.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
+# guests.sh's functions (daemons, images, XML), without its strict mode leaking into the checks.
+. tests/guests/guests.sh
+set +euo pipefail
 
-GUESTS=tests/guests/guests.sh
 PREFIX=ktio
+GUEST=$PREFIX-1
+URI=qemu:///system
 DM_NAME=kvmtune-test-iosched
 JOURNAL=/var/lib/kvmtune/kvm_iosched-kvm_iosched.journal
+# How long an event may take to reach the device: seconds, with TCG guests on 2 CPUs.
+EVENT_LIMIT=5
 WORK=
 LOOP_IMG=
 LOOP_TOP=
 DM_MADE=
+DM_LOADED=
 
 cleanup() {
 	stop_tuned
 	stop_system_bus
-	$GUESTS down $PREFIX >/dev/null 2>&1
-	$GUESTS daemons-down >/dev/null 2>&1
+	virsh -q -c $URI destroy $GUEST >/dev/null 2>&1
+	tests/guests/guests.sh daemons-down >/dev/null 2>&1
 	[ -n "$DM_MADE" ] && dmsetup remove "$DM_NAME" 2>/dev/null
 	[ -n "$LOOP_TOP" ] && losetup -d "$LOOP_TOP" 2>/dev/null
 	[ -n "$LOOP_IMG" ] && losetup -d "$LOOP_IMG" 2>/dev/null
+	[ -n "$DM_LOADED" ] && modprobe -r dm_mod 2>/dev/null
 	queues_put_back
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	etc_tuned_put_back
@@ -46,6 +56,34 @@ wait_for() {
 	return 1
 }
 
+# latency SECONDS COMMAND...: polls every 20 ms until the command succeeds; prints the time
+# it took from the call (0.02 s resolution), or fails after SECONDS.
+latency() {
+	local limit=$1 t0 t1
+	shift
+	t0=$(date +%s%N)
+	for _ in $(seq $((limit * 50))); do
+		if "$@"; then
+			t1=$(date +%s%N)
+			printf '%d.%03d\n' $(((t1 - t0) / 1000000000)) $(((t1 - t0) / 1000000 % 1000))
+			return 0
+		fi
+		sleep 0.02
+	done
+	return 1
+}
+
+# The guest, its disk the top of the stack; transient, started at once (its boot is not
+# waited for: QEMU holds the disk from the start).
+start_guest() {
+	local xml=$KT_GUEST_DIR/$GUEST.xml
+	KT_GUEST_DEVICES="<disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='$TOP'/><target dev='vda' bus='virtio'/></disk>" \
+		kt_render_xml "$GUEST" 128 "console=ttyS0 quiet panic=-1 kt.shared_mib=8 kt.unique_mib=8" \
+		"$KT_GUEST_DIR/$GUEST.console.log" >"$xml"
+	virsh -q -c $URI create "$xml" >/dev/null
+}
+stop_guest() { virsh -q -c $URI destroy $GUEST >/dev/null; }
+
 sched_of() { # DEV
 	local v
 	v=$(cat "/sys/block/$1/queue/scheduler")
@@ -55,6 +93,17 @@ sched_of() { # DEV
 
 etc_tuned_save
 SAVED_QUEUES=$(queues)
+# Guests that start or stop must be seen without tuned's periodic update.
+tuned_main_set dynamic_tuning 0
+
+# device-mapper: the module is loaded for the test when the kernel has one (and unloaded
+# afterwards); what the kernel answers otherwise is the evidence printed with the skip.
+dm_evidence() {
+	local e
+	e=$(dmsetup version 2>&1 | grep -m1 -iE 'failed|no such|cannot')
+	echo "no device-mapper in /proc/misc, /sys/module/dm_mod absent, $(modprobe -n dm_mod 2>&1 | head -1), dmsetup version: ${e:-?}"
+}
+if ! grep -qw device-mapper /proc/misc && modprobe dm_mod 2>/dev/null; then DM_LOADED=1; fi
 
 # The guest's disk: an image file on the host's own filesystem, a loop device holding it,
 # and a device mapped linearly on that loop device.
@@ -63,12 +112,13 @@ chmod 755 "$WORK"
 truncate -s 64M "$WORK/disk.img"
 LOOP_IMG=$(losetup --find --show "$WORK/disk.img") || exit 1
 sectors=$(blockdev --getsz "$LOOP_IMG")
-if dmsetup create "$DM_NAME" --table "0 $sectors linear $LOOP_IMG 0" 2>/dev/null; then
+if grep -qw device-mapper /proc/misc &&
+	dmsetup create "$DM_NAME" --table "0 $sectors linear $LOOP_IMG 0"; then
 	DM_MADE=1
 	TOP=/dev/mapper/$DM_NAME
 	top_dev=$(basename "$(readlink -f "/sys/dev/block/$(dmsetup info -c --noheadings -o major,minor "$DM_NAME" | tr -d ' ')")")
 else
-	echo "# no device-mapper in this kernel: a loop device on $LOOP_IMG stands in for dm-linear"
+	skip "dm-linear on the loop device: this kernel has no device-mapper ($(dm_evidence)); a second loop device on $LOOP_IMG stands in"
 	LOOP_TOP=$(losetup --find --show "$LOOP_IMG") || exit 1
 	TOP=$LOOP_TOP
 	top_dev=${LOOP_TOP#/dev/}
@@ -79,8 +129,8 @@ fs_dev=$(basename "$(readlink -f "/sys/dev/block/$(stat -c '%Hd:%Ld' "$WORK/disk
 [ -e "/sys/class/block/$fs_dev/partition" ] &&
 	fs_dev=$(basename "$(dirname "$(readlink -f "/sys/class/block/$fs_dev")")")
 echo "# guest disk $TOP ($top_dev) on $LOOP_IMG ($img_dev) on $WORK/disk.img on $fs_dev"
-KT_GUEST_DEVICES="<disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='$TOP'/><target dev='vda' bus='virtio'/></disk>" \
-	$GUESTS up 1 128 8 8 $PREFIX || exit 1
+(kt_daemons_up && kt_prepare_images) || exit 1
+start_guest || exit 1
 start_system_bus || exit 1
 start_tuned || exit 1
 # tuned applied the host's active profile on start: nothing but this test's from here on.
@@ -160,15 +210,62 @@ expect "kvmtune restore --orphans" build/kvmtune restore --orphans
 expect_eq "after a killed tuned: every queue setting back" "$(queues)" "$before"
 expect "the journal is gone after the restore" test ! -e "$JOURNAL"
 
-# 5. The guest stops while the profile is applied: tuned's next update (update_interval,
-# 10 s) sees libvirt's run directory change and puts its devices back.
+# 5. Dynamic tuning off: the guest stops while the profile is applied, and libvirt's event
+# puts its devices back.
 queue_is() { [ "$(queues)" = "$1" ]; }
 img_is() { [ "$(sched_of "$img_dev")" = "$1" ]; }
+mark_log
 expect "tuned restarted applies the profile again" start_tuned
 expect "applied on start" wait_for 20 img_is none
-$GUESTS down $PREFIX >/dev/null 2>&1
-expect "the guest stopped: every queue setting back within 30 s" wait_for 30 queue_is "$before"
+expect_eq "tuned's dynamic tuning is off (tuned-main.conf)" \
+	"$(log_since_mark | grep -c 'dynamic tuning is enabled')" 0
+stop_guest
+if stop_s=$(latency $EVENT_LIMIT queue_is "$before"); then
+	pass "the guest stopped: every queue setting back within $EVENT_LIMIT s ($stop_s s)"
+else
+	failure "the guest stopped: queue settings not back within $EVENT_LIMIT s"
+fi
 expect "the journal keeps nothing of it" test ! -s "$JOURNAL" -o -z "$(grep "^$img_dev\." "$JOURNAL")"
+
+# 6. A guest started after the profile was applied: its devices are set at its event.
+start_guest
+if start_s=$(latency $EVENT_LIMIT img_is none); then
+	pass "a guest started later: $img_dev none within $EVENT_LIMIT s ($start_s s)"
+else
+	failure "a guest started later: $img_dev still $(sched_of "$img_dev") after $EVENT_LIMIT s"
+fi
+expect "its nr_requests too" wait_for 2 eval '[ "$(cat /sys/block/$img_dev/queue/nr_requests)" = 32 ]'
+expect "the journal holds its original" grep -q "^$img_dev.scheduler=mq-deadline$" "$JOURNAL"
+expect "tuned-adm verify (guest started later)" tuned-adm verify
+stop_guest
+if stop2_s=$(latency $EVENT_LIMIT queue_is "$before"); then
+	pass "stopped again: every queue setting back within $EVENT_LIMIT s ($stop2_s s)"
+else
+	failure "stopped again: queue settings not back within $EVENT_LIMIT s"
+fi
+echo "# libvirt event -> block queue latency (from virsh's return): stop ${stop_s:-?} s, start ${start_s:-?} s, stop ${stop2_s:-?} s"
+
+# 7. libvirtd restarts: the shared event loop reconnects, and a guest started afterwards is
+# set too.
+log_has() { log_since_mark | grep -q "$1"; }
+kt_libvirtd_restart
+case $? in
+0)
+	expect "tuned reconnected to libvirtd" wait_for 40 log_has "connected to $URI again"
+	start_guest
+	if s=$(latency $EVENT_LIMIT img_is none); then
+		pass "after libvirtd's restart: a guest started: $img_dev none within $EVENT_LIMIT s ($s s)"
+	else
+		failure "after libvirtd's restart: $img_dev still $(sched_of "$img_dev") after $EVENT_LIMIT s"
+	fi
+	stop_guest
+	expect "after libvirtd's restart: the guest stopped, every queue setting back" \
+		wait_for $EVENT_LIMIT queue_is "$before"
+	;;
+2) skip "libvirtd restart: this libvirtd was not started by tests/guests/guests.sh" ;;
+*) failure "libvirtd restart (kt_libvirtd_restart)" ;;
+esac
+expect_eq "no error in tuned's log (events)" "$(log_since_mark | grep -c ' ERROR ')" 0
 expect "tuned-adm off (no guest)" tuned-adm off
 expect_eq "no guest: every queue setting back" "$(queues)" "$before"
 

@@ -88,14 +88,8 @@ virsh -q -c $URI destroy $PREFIX-2 >/dev/null
 
 # 3. libvirtd restarts (only one the test infrastructure started): a guest started then is
 #    pinned too. QEMU keeps the guests running meanwhile.
-libvirtd_pid=$(awk '$1 == "libvirtd" {print $2}' "$KT_GUEST_DIR/daemons.pids" 2>/dev/null | tail -1)
-if [ -n "$libvirtd_pid" ] && kt_alive "$libvirtd_pid" libvirtd; then
-	kill -TERM "$libvirtd_pid"
-	wait_for 30 kt_pid_gone "$libvirtd_pid"
-	DBUS_SYSTEM_BUS_ADDRESS=$KT_NO_DBUS libvirtd -d
-	wait_for 60 kt_libvirt_reachable
-	new_pid=$(kt_pid_from_file "$KT_LIBVIRTD_PIDFILE" libvirtd)
-	sed -i "s/^libvirtd $libvirtd_pid\$/libvirtd $new_pid/" "$KT_GUEST_DIR/daemons.pids"
+kt_libvirtd_restart
+if [ $? -ne 2 ]; then
 	expect "tuned reconnected to libvirtd" wait_for 40 log_has "connected to $URI again"
 	start_guest 3 shared
 	expect "after libvirtd's restart: a new guest is pinned (shared CPU 0)" \

@@ -3,11 +3,15 @@
 the tuned daemon does, and prints what it observed as JSON. Run by test_iosched_shim.py in
 a fresh interpreter per tuned version, with PYTHONPATH at that version's package and
 KVMTUNE_ROOT at a copy of tests/fixtures/iosched-6.18, whose guests libvirt's test driver
-reads from libvirt-node.xml in that copy."""
+reads from libvirt-node.xml in that copy. The "events" scenario uses test:///default
+instead, whose state every connection of the process shares: a guest started through a
+connection of its own (libvirt's C API through ctypes) reaches the plugin's event loop."""
+import ctypes
 import json
 import logging
 import os
 import sys
+import time
 
 from shim_scenario import Capture, GlobalCfg, StorageFactory, make_instance, plugin_class
 
@@ -28,6 +32,43 @@ def queues():
             nr = f.read().strip()
         out[dev] = "%s/%s" % (v[v.index("[") + 1:v.index("]")] if "[" in v else v, nr)
     return out
+
+
+def wait_events(inst, n):
+    """Until the tuning has handled n libvirt events (10 s at most)."""
+    for _ in range(1000):
+        if inst._kt_tuning.stats()["events"] >= n:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+class TestDriver(object):
+    """A guest on libvirt's test:///default, started and destroyed through libvirt's C API."""
+
+    def __init__(self):
+        self.lv = ctypes.CDLL("libvirt.so.0")
+        self.lv.virConnectOpen.restype = ctypes.c_void_p
+        self.lv.virConnectOpen.argtypes = [ctypes.c_char_p]
+        self.lv.virConnectClose.argtypes = [ctypes.c_void_p]
+        self.lv.virDomainCreateXML.restype = ctypes.c_void_p
+        self.lv.virDomainCreateXML.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint]
+        self.lv.virDomainDestroy.argtypes = [ctypes.c_void_p]
+        self.lv.virDomainFree.argtypes = [ctypes.c_void_p]
+        self.conn = self.lv.virConnectOpen(b"test:///default")
+
+    def start(self, name, dev):
+        xml = ("<domain type='test'><name>%s</name><memory>131072</memory><os><type>hvm"
+               "</type></os><devices><disk type='block' device='disk'><source dev='%s'/>"
+               "<target dev='vda'/></disk></devices></domain>" % (name, dev))
+        return self.lv.virDomainCreateXML(self.conn, xml.encode(), 0)
+
+    def destroy(self, dom):
+        self.lv.virDomainDestroy(dom)
+        self.lv.virDomainFree(dom)
+
+    def close(self):
+        self.lv.virConnectClose(self.conn)
 
 
 def unapply(plugin, inst, consts):
@@ -55,28 +96,27 @@ def main():
     plugin.init_devices()
     obs = {"class": cls.__name__, "before": queues()}
 
-    if scenario == "refresh":
-        # libvirt's run directory changes as guests come and go: tuned's update looks again.
-        rundir = os.path.join(ROOT, "run/libvirt/qemu")
-        os.makedirs(rundir)
-        inst = make_instance(plugin, "iosched", {"libvirt_uri": "${uri}"})
+    if scenario == "events":
+        # Guests that start and stop after the apply, with no update from tuned at all.
+        import tuned.plugins.kvmtune_tuned as kt
+        inst = make_instance(plugin, "iosched", {"libvirt_uri": "test:///default"})
         plugin.instance_apply_tuning(inst)
+        obs["dynamic"] = inst._has_dynamic_tuning
+        obs["loop_users"] = kt._kvmtune.event_loop_users()
+        obs["connected"] = wait_events(inst, 1)
         obs["applied"] = queues()
-        node = os.path.join(ROOT, "libvirt-node.xml")
-        with open(node) as f:
-            text = f.read()
-        # web1 stops.
-        start = text.rindex("<domain", 0, text.index("<name>web1</name>"))
-        end = text.index("</domain>", text.index("<name>web1</name>")) + len("</domain>")
-        text = text[:start] + text[end:]
-        with open(node, "w") as f:
-            f.write(text)
-        plugin.instance_update_tuning(inst)
-        obs["unchanged_dir"] = queues()
-        os.utime(rundir, ns=(1, 10 ** 18))
-        plugin.instance_update_tuning(inst)
-        obs["refreshed"] = queues()
+        driver = TestDriver()
+        dom = driver.start("late", "/dev/sde")
+        obs["started_seen"] = wait_events(inst, 2)
+        obs["started"] = queues()
+        obs["verify_started"] = plugin.instance_verify_tuning(inst, False)
+        driver.destroy(dom)
+        obs["stopped_seen"] = wait_events(inst, 3)
+        obs["stopped"] = queues()
+        obs["journal_stopped"] = open(JOURNAL).read() if os.path.exists(JOURNAL) else ""
+        driver.close()
         unapply(plugin, inst, consts)
+        obs["loop_users_after"] = kt._kvmtune.event_loop_users()
         obs["restored"] = queues()
         obs["journal_after"] = os.path.exists(JOURNAL)
     elif scenario == "bad":
@@ -106,6 +146,9 @@ def main():
                                                  "overrides": "/dev/sdf:kyber",
                                                  "include_defined": "yes"})
         plugin.instance_apply_tuning(inst)
+        # The event loop's first word (connected) checks every domain again: after it, the
+        # drift below is the test's alone.
+        obs["connected"] = wait_events(inst, 1)
         obs["applied"] = queues()
         obs["journal"] = os.path.exists(JOURNAL)
         obs["stats"] = inst._kt_tuning.stats() if inst._kt_tuning else None

@@ -58,8 +58,10 @@ class IoschedShimTest(unittest.TestCase):
         self.assertEqual(applied["loop0"], "none/32")
         self.assertEqual(applied["loop1"], obs["before"]["loop1"])
         self.assertEqual(applied["dm-0"], obs["before"]["dm-0"])
+        self.assertTrue(obs["connected"])
         self.assertTrue(obs["journal"])
         self.assertGreaterEqual(obs["stats"]["devices"], 6)
+        self.assertGreaterEqual(obs["stats"]["events"], 1)
         self.assertTrue(obs["verify"])
         self.assertFalse(obs["verify_after_drift"])
         self.assertIn("verify: failed: 'iosched.sdb.scheduler' = 'bfq', expected 'mq-deadline'",
@@ -87,19 +89,32 @@ class IoschedShimTest(unittest.TestCase):
         self.assertFalse(obs["journal_after"])
         self.assertEqual(self.errors(obs), [])
 
-    def test_guests_gone_on_update(self):
+    def test_guests_seen_through_events(self):
         for version in VERSIONS:
-            obs = self.run_scenario(version, "refresh")
-            self.assertEqual(obs["applied"]["sdb"], "mq-deadline/64", version)
-            # libvirt's run directory did not change: nothing looked at.
-            self.assertEqual(obs["unchanged_dir"], obs["applied"])
-            # web1 stopped: its dm-crypt disks and its loop device have their originals back.
-            self.assertEqual(obs["refreshed"]["sdb"], obs["before"]["sdb"])
-            self.assertEqual(obs["refreshed"]["loop0"], obs["before"]["loop0"])
-            self.assertEqual(obs["refreshed"]["sda"], "none/64")
+            obs = self.run_scenario(version, "events")
+            # No tuned update involved: the shared event loop runs while the tuning lives.
+            self.assertFalse(obs["dynamic"], version)
+            self.assertEqual(obs["loop_users"], 1)
+            self.assertTrue(obs["connected"])
+            # test:///default's own guest has no disk on the fixture: nothing to change.
+            self.assertEqual(obs["applied"], obs["before"])
+            # A guest started on sde: the HDD gets mq-deadline at its event.
+            self.assertTrue(obs["started_seen"])
+            self.assertEqual(obs["started"]["sde"], "mq-deadline/" +
+                             obs["before"]["sde"].split("/")[1], version)
+            self.assertEqual(dict((k, v) for k, v in obs["started"].items() if k != "sde"),
+                             dict((k, v) for k, v in obs["before"].items() if k != "sde"))
+            self.assertTrue(obs["verify_started"])
+            # And its original back once it stops, the journal keeping nothing of it.
+            self.assertTrue(obs["stopped_seen"])
+            self.assertEqual(obs["stopped"], obs["before"])
+            self.assertNotIn("sde.", obs["journal_stopped"])
+            self.assertEqual(obs["loop_users_after"], 0)
             self.assertEqual(obs["restored"], obs["before"])
             self.assertFalse(obs["journal_after"])
             self.assertEqual(self.errors(obs), [])
+            self.assertTrue(any("sde: scheduler none -> mq-deadline" in m
+                                for _, m in obs["log"]), obs["log"])
 
     def test_bad_values_refused_in_one_line(self):
         for version in VERSIONS:

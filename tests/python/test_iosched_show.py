@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""kvmtune iosched show on the iosched-6.18 fixture, its guests from libvirt's test driver:
-the tree people read and the JSON scripts read say the same."""
+"""kvmtune iosched show and watch on the iosched-6.18 fixture, its guests from libvirt's test
+driver: the tree people read and the JSON scripts read say the same; watch applies, keeps
+going until SIGTERM, and then puts the originals back (or keeps them with --keep)."""
 import json
 import os
 import shutil
@@ -27,6 +28,58 @@ class IoschedShowTest(unittest.TestCase):
     def show(self, *args):
         return subprocess.run([KVMTUNE, "--root=" + self.root, "iosched", "show"] + list(args),
                               capture_output=True, text=True, timeout=60)
+
+    def sched(self, dev):
+        """The bracketed scheduler; without a kernel, a written file holds the bare name."""
+        with open(os.path.join(self.root, "sys/class/block", dev, "queue/scheduler")) as f:
+            v = f.read().strip()
+        return v[v.index("[") + 1:v.index("]")] if "[" in v else v
+
+    def watch_until_term(self, *args):
+        """Starts watch, reads its first line (said once applied and subscribed), stops it."""
+        proc = subprocess.Popen([KVMTUNE, "--root=" + self.root, "iosched", "watch"] +
+                                list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            line = proc.stdout.readline()
+            during = (self.sched("sda"), os.path.exists(self.journal))
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=30)
+        return proc.returncode, line, during, err
+
+    def test_watch(self):
+        self.journal = os.path.join(self.root, "var/lib/kvmtune/kvm_iosched-cmd.journal")
+        before = self.sched("sda")
+        self.assertEqual(before, "mq-deadline")
+        rc, line, during, err = self.watch_until_term(self.uri, "nr_requests=32")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("as guests come and go; SIGINT or SIGTERM stops and puts the originals "
+                      "back", line)
+        self.assertEqual(during, ("none", True))
+        self.assertEqual(self.sched("sda"), before)
+        self.assertFalse(os.path.exists(self.journal))
+        # --keep: the settings stay, and no journal is left to restore them. Without a kernel
+        # the scheduler files now hold one name each: a fresh copy of the fixture.
+        shutil.rmtree(self.root)
+        shutil.copytree(os.path.join(FIXTURES, "iosched-6.18"), self.root, symlinks=True)
+        rc, line, during, err = self.watch_until_term("--keep", self.uri)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("stops and keeps the settings", line)
+        self.assertEqual(self.sched("sda"), "none")
+        self.assertFalse(os.path.exists(self.journal))
+        # Bad input: one line naming it, exit 2, nothing changed.
+        self.sched_file = os.path.join(self.root, "sys/class/block/sdb/queue/scheduler")
+        with open(self.sched_file) as f:
+            sdb = f.read()
+        out = subprocess.run([KVMTUNE, "--root=" + self.root, "iosched", "watch", self.uri,
+                              "nr_requests=1"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 2)
+        self.assertEqual(out.stderr.strip().splitlines(),
+                         ["kvmtune: error: nr_requests=1 is invalid: expected an integer "
+                          "4..65536"])
+        with open(self.sched_file) as f:
+            self.assertEqual(f.read(), sdb)
 
     def test_json(self):
         out = self.show("--json", self.uri, "nr_requests=32")
