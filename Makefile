@@ -62,6 +62,10 @@ EXT_LDFLAGS = -shared -Wl,--version-script=$(EXT_SYM)
 TUNED_PLUGINS_DIR ?= $(shell $(PYTHON) -c 'import os, tuned.plugins; print(os.path.dirname(tuned.plugins.__file__))')
 # tuned 2.23 moved system profiles to /usr/lib/tuned/profiles and renamed the constant.
 TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "SYSTEM_PROFILES_DIR", None) or getattr(c, "SYSTEM_PROFILE_DIR", None) or c.LOAD_DIRECTORIES[0])')
+# tuned 2.23 moved user profiles to /etc/tuned/profiles (USER_PROFILES_DIR): `kvmtune profile`
+# has both directories built in, as this tuned names them.
+TUNED_USER_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "USER_PROFILES_DIR", None) or c.LOAD_DIRECTORIES[-1])')
+TUNED_RECOMMEND_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(c.RECOMMEND_DIRECTORIES[0])')
 PLUGINS := $(wildcard plugins/*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
@@ -81,6 +85,10 @@ $(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
 $(EXT_OBJ) $(EXT_ASAN_OBJ): OBJ_CFLAGS = $(EXT_CFLAGS)
+# Without tuned at build time, the directories of tuned <= 2.22 (cmd-profile.c's defaults).
+$(B)/helpers/cmd-profile.o: OBJ_CFLAGS = \
+	$(if $(TUNED_PROFILES_DIR),-DKT_TUNED_SYSTEM_DIR=\"$(TUNED_PROFILES_DIR)\") \
+	$(if $(TUNED_USER_PROFILES_DIR),-DKT_TUNED_USER_DIR=\"$(TUNED_USER_PROFILES_DIR)\")
 
 $(EXT): $(EXT_OBJ) $(EXT_SYM) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
