@@ -369,6 +369,7 @@ static int include_one(struct load *l, const char *from, const char *spec)
 	bool conditional = spec[0] == '-';
 	const char *name = conditional ? spec + 1 : spec;
 	const char *looped = NULL;
+	bool skipped = false;
 	char dirs[512];
 
 	if (!kt_profile_name_valid(name)) {
@@ -389,6 +390,7 @@ static int include_one(struct load *l, const char *from, const char *spec)
 		for (size_t k = 0; k < l->p->files.n && !seen; k++)
 			seen = strcmp(l->p->files.items[k].key, conf) == 0;
 		if (seen) {
+			skipped = true;
 			for (unsigned k = 0; k < l->depth; k++)
 				if (strcmp(l->stack[k], conf) == 0)
 					looped = l->stack[k];
@@ -414,7 +416,7 @@ static int include_one(struct load *l, const char *from, const char *spec)
 		       chain, looped);
 		return 0;
 	}
-	if (conditional)
+	if (conditional || skipped)
 		return 0;
 	dirs_text(l->dirs, dirs, sizeof(dirs));
 	report(&l->rp, KT_LOG_ERR, "%s: include=%s: no profile '%s' in %s", from, spec, name,

@@ -67,7 +67,7 @@ struct kt_profile {
 	struct kt_kvlist main;
 	/* Variable name -> value expanded as tuned expands it, in tuned's order. */
 	struct kt_kvlist variables;
-	/* Each tuned.conf loaded, parents first: path (below the root) -> profile name. */
+	/* Each tuned.conf in the order tuned reads them (a profile before its includes). */
 	struct kt_kvlist files;
 	/* Variables whose value calls a tuned function (${f:...}): not evaluated here. */
 	struct kt_kvlist functions;
