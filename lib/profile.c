@@ -225,6 +225,8 @@ const struct kt_profile_unit *kt_profile_unit(const struct kt_profile *p, const 
 static const char *const unit_keys[] = {
 	"type",		 "enabled",	  "replace",	 "drop",	"devices",
 	"devices_udev_regex", "cpuinfo_regex", "uname_regex", "script_pre", "script_post",
+	/* tuned's unit manager takes it out of the options (2.20), its Unit from 2.25 on. */
+	"priority",
 };
 
 static bool is_unit_key(const char *key)
@@ -555,8 +557,14 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 }
 
+/*
+ * lenient: an undefined ${name} is only noted (tuned leaves it as written), as inside a
+ * function's arguments and in [variables], where "x = ${x}" is tuned's idiom for a
+ * variable a child profile may define.
+ */
 static void expand_into(const struct kt_profile *p, const char *v, size_t n, const char *where,
-			struct report *rp, struct buf *b, unsigned *unresolved, bool *function)
+			struct report *rp, struct buf *b, unsigned *unresolved, bool *function,
+			bool lenient)
 {
 	const char *end = v + n;
 
@@ -579,7 +587,7 @@ static void expand_into(const struct kt_profile *p, const char *v, size_t n, con
 			/* A tuned function: its arguments may hold variables; tuned runs it. */
 			buf_add(b, v, 4);
 			expand_into(p, v + 4, (size_t)(close - v - 4), where, rp, b, unresolved,
-				    function);
+				    function, true);
 			buf_add(b, "}", 1);
 			*function = true;
 		} else {
@@ -602,7 +610,13 @@ static void expand_into(const struct kt_profile *p, const char *v, size_t n, con
 				}
 				if (value)
 					buf_add(b, value, strlen(value));
-				else {
+				else if (lenient) {
+					buf_add(b, v, (size_t)(close - v) + 1);
+					(*unresolved)++;
+					report(rp, KT_LOG_DEBUG,
+					       "%s: ${%.*s} is not defined: left as written", where,
+					       (int)len, name);
+				} else {
 					buf_add(b, v, (size_t)(close - v) + 1);
 					(*unresolved)++;
 					report(rp, KT_LOG_ERR,
@@ -618,14 +632,15 @@ static void expand_into(const struct kt_profile *p, const char *v, size_t n, con
 }
 
 static int expand(const struct kt_profile *p, const char *value, const char *where,
-		  struct report *rp, char **ret, unsigned *ret_unresolved, bool *ret_function)
+		  struct report *rp, bool lenient, char **ret, unsigned *ret_unresolved,
+		  bool *ret_function)
 {
 	struct buf b = { NULL, 0, 0, false };
 	unsigned unresolved = 0;
 	bool function = false;
 
 	buf_add(&b, "", 0);
-	expand_into(p, value, strlen(value), where, rp, &b, &unresolved, &function);
+	expand_into(p, value, strlen(value), where, rp, &b, &unresolved, &function, lenient);
 	if (b.oom) {
 		free(b.s);
 		return -ENOMEM;
@@ -644,12 +659,13 @@ int kt_profile_expand(const struct kt_profile *p, const char *value, const char 
 {
 	struct report rp = { fn, data, 0 };
 
-	return expand(p, value, where, &rp, ret, ret_unresolved, ret_function);
+	return expand(p, value, where, &rp, false, ret, ret_unresolved, ret_function);
 }
 
 static int variable_add(struct load *l, const char *name, const char *value, const char *where)
 {
 	kt_cleanup_free char *v = NULL;
+	unsigned unresolved = 0;
 	bool function = false;
 	char w[512];
 	int r;
@@ -662,9 +678,15 @@ static int variable_add(struct load *l, const char *name, const char *value, con
 			return 0;
 		}
 	snprintf(w, sizeof(w), "%s %s", where, name);
-	r = expand(l->p, value, w, &l->rp, &v, NULL, &function);
+	r = expand(l->p, value, w, &l->rp, true, &v, &unresolved, &function);
 	if (r < 0)
 		return r;
+	/*
+	 * tuned keeps "${x}" as the value; a unit that uses the variable then gets that, so it
+	 * stays undefined here and such a use is reported where it is.
+	 */
+	if (unresolved && !function)
+		return 0;
 	r = kt_kvlist_set(&l->p->variables, name, v);
 	if (r == 0 && function)
 		r = kt_kvlist_set(&l->p->functions, name, "");

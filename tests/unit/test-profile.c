@@ -39,9 +39,13 @@ static const struct {
 	/* Good: a variable, a comment after a value, a function, an escaped reference. */
 	{ "etc/tuned/good/tuned.conf",
 	  "[main]\ninclude=kvm-base\n[variables]\nksm_thres_coef=50\n"
+	  "cores=${f:calc_isolated_cores:${cores}}\nplaceholder=${placeholder}\n"
 	  "[kvm_ksm]\ninterval=10  # seconds\n"
-	  "[kvm_pin]\nshared_cpus=${f:cpulist_online:0-3}\ndefault_policy=shared\n"
+	  "[kvm_pin]\npriority=20\nshared_cpus=${f:cpulist_online:0-3}\ndedicated_cpus=${cores}\n"
+	  "default_policy=shared\n"
 	  "[kvm_iosched]\nhdd_scheduler=auto\n[script]\nnote=\\${not_a_variable}\n" },
+	{ "etc/tuned/placeholder-used/tuned.conf",
+	  "[main]\ninclude=good\n[kvm_ksm]\ncpu_budget=${placeholder}\n" },
 	{ "etc/tuned/bad-value/tuned.conf", "[main]\ninclude=kvm-base\n[kvm_ksm]\npages_to_scan=-5\n" },
 	{ "etc/tuned/bad-hugepages/tuned.conf",
 	  "[main]\ninclude=kvm-base\n[hugepages_2m]\ntype=kvm_hugepages\nreclaim=sometimes\n" },
@@ -116,7 +120,10 @@ static void test_lint(void **state)
 	} cases[] = {
 		{ "kvm-base", 0, "" },
 		{ "/usr/lib/tuned/kvm-base", 0, "" },
-		{ "good", 0, "kvm_pin: shared_cpus=${f:cpulist_online:0-3} calls a tuned function" },
+		{ "good", 0,
+		  "kvm_pin: shared_cpus=${f:cpulist_online:0-3} calls a tuned function|"
+		  "kvm_pin: dedicated_cpus=${f:calc_isolated_cores:${cores}} calls a tuned function" },
+		{ "placeholder-used", 1, "[kvm_ksm] cpu_budget: ${placeholder} is not defined" },
 		{ "bad-value", 1, "kvm_ksm: pages_to_scan=-5 is invalid: expected an integer 0..100000\n" },
 		{ "bad-hugepages", 1,
 		  "kvm_hugepages[hugepages_2m]: reclaim=sometimes is invalid: expected none, compact "
