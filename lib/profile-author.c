@@ -211,8 +211,8 @@ int kt_profile_new_text(const struct kt_profile *parent, const char *parent_name
 			char used[512];
 
 			uses(parent, var, used, sizeof(used));
-			add(&t, "# %s\n#%s=%s\n", *used ? used : "not used by a kvmtune plugin", var,
-			    parent->variables.items[i].value);
+			add(&t, "# %s\n#%s=%s\n", *used ? used : "used by no option of a section",
+			    var, parent->variables.items[i].value);
 		}
 	}
 	for (size_t i = 0; i < parent->n; i++) {
@@ -231,9 +231,13 @@ int kt_profile_new_text(const struct kt_profile *parent, const char *parent_name
 			const struct kt_profile_option *o = &pl->options[k];
 			const char *set = kt_kvlist_get(&u->opts, o->name);
 
+			/* A meaning that says what unset does needs no note of it. */
 			add(&t, "# %s%s\n#%s=%s\n", o->meaning,
-			    set ? "" : (*o->def ? " (default)" : " (unset: left alone)"), o->name,
-			    set ? set : o->def);
+			    set		  ? ""
+			    : *o->def	  ? " (default)"
+			    : strstr(o->meaning, "unset") ? ""
+						  : " (unset: left alone)",
+			    o->name, set ? set : o->def);
 		}
 		for (size_t k = 0; k < u->opts.n; k++)
 			if (!kt_profile_plugin_option(pl, u->opts.items[k].key))
