@@ -127,13 +127,9 @@ static int cmd_new(struct kt_ctx *ctx, const struct kt_profile_dirs *dirs, const
 	}
 	if (!absolute("--dir", dir))
 		return 2;
-	if (!kt_profile_name_valid(name)) {
-		fprintf(stderr,
-			"kvmtune: error: profile name '%s' is invalid: expected 1..64 of "
-			"[A-Za-z0-9_.-], not starting with '.'\n",
-			name);
-		return 1;
-	}
+	/* Refused before the parent is read: kt_profile_create says why. */
+	if (!kt_profile_name_valid(name))
+		return kt_profile_create(ctx, dirs, dir, name, "") < 0 ? 1 : 0;
 	r = kt_profile_load(ctx, dirs, a->from, print_report, NULL, &parent);
 	if (r < 0)
 		return 1;

@@ -78,6 +78,7 @@ const struct kt_profile_unit *kt_profile_unit(const struct kt_profile *p, const 
 
 /* A profile name tuned accepts and a path can hold: 1..64 of [A-Za-z0-9_.-], no leading '.'. */
 bool kt_profile_name_valid(const char *name);
+#define KT_PROFILE_NAME_RULE "1..64 of [A-Za-z0-9_.-], not starting with '.'"
 
 /*
  * The directory (absolute, with tuned.conf) of profile name, the way tuned's locator finds

@@ -71,6 +71,8 @@ static const struct {
 	  "[main]\ninclude=kvm-base\n[variables]\ninclude=/etc/tuned/none.conf\n" },
 	{ "etc/tuned/disabled/tuned.conf",
 	  "[main]\ninclude=kvm-base\n[kvm_ksm]\nenabled=false\npages_to_scan=-5\n" },
+	{ "etc/tuned/dropped/tuned.conf",
+	  "[main]\ninclude=kvm-base\n[kvm_ksm]\ndrop=cpu_budget; thres_coef\nidle_pages=7\n" },
 	{ "etc/tuned/replaced/tuned.conf",
 	  "[main]\ninclude=kvm-base\n[kvm_ksm]\nreplace=1\nmode=static\n" },
 };
@@ -217,6 +219,15 @@ static void test_load(void **state)
 			 0);
 	assert_string_equal(v, "50/40 \\${x}");
 	free(v);
+	kt_profile_clear(&p);
+
+	assert_int_equal(kt_profile_load(f->ctx, &dirs, "dropped", collect, &l, &p), 0);
+	u = kt_profile_unit(&p, "kvm_ksm");
+	assert_null(kt_kvlist_get(&u->opts, "cpu_budget"));
+	assert_null(kt_kvlist_get(&u->opts, "thres_coef"));
+	assert_null(kt_kvlist_get(&u->opts, "drop"));
+	assert_string_equal(kt_kvlist_get(&u->opts, "mode"), "dynamic");
+	assert_string_equal(kt_kvlist_get(&u->opts, "idle_pages"), "7");
 	kt_profile_clear(&p);
 
 	assert_int_equal(kt_profile_load(f->ctx, &dirs, "replaced", collect, &l, &p), 0);
