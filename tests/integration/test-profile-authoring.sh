@@ -40,10 +40,12 @@ USER_DIR=$($KT profile dirs | sed -n 's/^user *//p')
 ksm_save
 etc_tuned_save
 # A KVM host's profile expects libvirt (kvm-dense's sections read the guests from it).
-if ! pgrep -x 'libvirtd|virtqemud' >/dev/null; then
-	$GUESTS daemons-up >/dev/null || { echo "cannot start libvirtd"; exit 1; }
+libvirt_answers() { virsh -q -c qemu:///system uri >/dev/null 2>&1; }
+if ! libvirt_answers; then
 	OURS_LIBVIRTD=1
+	$GUESTS daemons-up >/dev/null || { echo "cannot start libvirtd"; exit 1; }
 fi
+expect "libvirt answers" libvirt_answers
 start_system_bus || { echo "cannot start a system D-Bus"; exit 1; }
 start_tuned || exit 1
 tuned-adm profile virtual-host >/dev/null
