@@ -110,6 +110,8 @@ static bool absolute(const char *what, const char *dir)
 static void print_report(void *data, enum kt_log_prio prio, const char *text)
 {
 	(void)data;
+	if (prio > KT_LOG_WARNING)
+		return;
 	fprintf(stderr, "kvmtune: %s%s\n", prio <= KT_LOG_ERR ? "error: " : "", text);
 }
 
@@ -133,13 +135,10 @@ static int cmd_new(struct kt_ctx *ctx, const struct kt_profile_dirs *dirs, const
 	r = kt_profile_load(ctx, dirs, a->from, print_report, NULL, &parent);
 	if (r < 0)
 		return 1;
-	if (r > 0) {
-		fprintf(stderr, "kvmtune: error: --from %s: the profile has errors (above); "
-				"fix them or start from another\n",
-			a->from);
-		kt_profile_clear(&parent);
-		return 1;
-	}
+	/* tuned applies such a profile too, logging the same errors: the text is still right. */
+	if (r > 0)
+		fprintf(stderr, "kvmtune: warning: %s has %d error%s (above), which %s inherits\n",
+			a->from, r, r == 1 ? "" : "s", name);
 	r = kt_profile_new_text(&parent, a->from, name, &text);
 	kt_profile_clear(&parent);
 	if (r < 0) {

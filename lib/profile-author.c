@@ -204,17 +204,22 @@ int kt_profile_new_text(const struct kt_profile *parent, const char *parent_name
 	    parent_name);
 	if (summary)
 		add(&t, "# %s: %s\n", parent_name, summary);
-	if (parent->variables.n) {
-		add(&t, "\n[variables]\n# %s's variables, with the values they have on this host:\n",
-		    parent_name);
-		for (size_t i = 0; i < parent->variables.n; i++) {
-			const char *var = parent->variables.items[i].key;
-			char used[512];
+	/* The variables the options use: the others are the parents' own workings. */
+	add(&t, "\n[variables]\n# %s's variables the options use, with the values they have on "
+		"this host:\n",
+	    parent_name);
+	for (size_t i = 0; i < parent->variables.n; i++) {
+		const char *var = parent->variables.items[i].key;
+		char used[512];
 
-			uses(parent, var, used, sizeof(used));
-			add(&t, "# %s\n#%s=%s\n", *used ? used : "used by no option of a section",
-			    var, parent->variables.items[i].value);
-		}
+		uses(parent, var, used, sizeof(used));
+		if (!*used)
+			continue;
+		add(&t, "# used by %s%s\n#%s=%s\n", used,
+		    kt_kvlist_get(&parent->functions, var) ? "; tuned computes it when it applies "
+							     "the profile"
+							   : "",
+		    var, parent->variables.items[i].value);
 	}
 	for (size_t i = 0; i < parent->n; i++) {
 		const struct kt_profile_unit *u = &parent->units[i];
