@@ -199,6 +199,9 @@ static int cmd_lint(struct kt_ctx *ctx, const struct kt_profile_dirs *dirs, cons
 			fprintf(stderr, "kvmtune: error: %s: path too long\n", what);
 			return 1;
 		}
+		/* ./x and x/.. read as a person wrote them (below --root, the path may not exist). */
+		if (strcmp(kt_ctx_root(ctx), "/") == 0 && realpath(path, cwd))
+			snprintf(path, sizeof(path), "%s", cwd);
 		target = path;
 	}
 	if (json)
@@ -232,7 +235,12 @@ static void man_text(const char *s)
 
 static int cmd_options(int argc, char **argv, bool man)
 {
-	for (size_t i = 0; i < kt_profile_n_plugins; i++) {
+	for (int k = 0; k < argc; k++)
+		if (!kt_profile_plugin(argv[k])) {
+			fprintf(stderr, "kvmtune: error: %s is not a plugin of kvmtune\n", argv[k]);
+			return 2;
+		}
+	for (size_t i = 0, shown = 0; i < kt_profile_n_plugins; i++) {
 		const struct kt_profile_plugin *pl = &kt_profile_plugins[i];
 		bool wanted = argc == 0;
 
@@ -241,7 +249,7 @@ static int cmd_options(int argc, char **argv, bool man)
 		if (!wanted)
 			continue;
 		if (!man)
-			printf("%s%s: %s\n", i ? "\n" : "", pl->type, pl->summary);
+			printf("%s%s: %s\n", shown++ ? "\n" : "", pl->type, pl->summary);
 		else {
 			printf(".SS %s\n", pl->type);
 			man_text(pl->summary);
@@ -251,7 +259,10 @@ static int cmd_options(int argc, char **argv, bool man)
 			const struct kt_profile_option *o = &pl->options[k];
 
 			if (!man) {
-				printf("  %s=%-16s %s\n", o->name, o->def, o->meaning);
+				char nv[80];
+
+				snprintf(nv, sizeof(nv), "%s=%s", o->name, o->def);
+				printf("  %-34s %s\n", nv, o->meaning);
 				continue;
 			}
 			printf(".TP\n.B %s", o->name);
@@ -265,11 +276,6 @@ static int cmd_options(int argc, char **argv, bool man)
 			printf(".\n");
 		}
 	}
-	for (int k = 0; k < argc; k++)
-		if (!kt_profile_plugin(argv[k])) {
-			fprintf(stderr, "kvmtune: error: %s is not a plugin of kvmtune\n", argv[k]);
-			return 2;
-		}
 	return 0;
 }
 

@@ -84,19 +84,47 @@ void kt_profile_conf_clear(struct kt_profile_conf *c)
 	c->n = 0;
 }
 
+static bool is_comment(const char *line)
+{
+	line += strspn(line, " \t");
+	return *line == '#' || *line == ';';
+}
+
+/*
+ * inih's reader (fgets-like: at most num - 1 characters of a line): a longer comment line
+ * is cut, as nothing of it counts; a longer line of another kind was refused before.
+ */
+static char *conf_reader(char *str, int num, void *stream)
+{
+	const char **pos = stream;
+	size_t len = strcspn(*pos, "\n"), n;
+
+	if (!**pos || num < 2)
+		return NULL;
+	n = len < (size_t)num - 2 ? len : (size_t)num - 2;
+	memcpy(str, *pos, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	*pos += len;
+	if (**pos)
+		(*pos)++;
+	return str;
+}
+
 int kt_profile_conf_parse(const char *text, bool section_less, struct kt_profile_conf *ret,
 			  unsigned *ret_line)
 {
 	struct kt_profile_conf c = { NULL, 0 };
 	struct conf_parse p = { &c, section_less, 0 };
+	const char *pos = text;
 	unsigned line = 1;
 	int r;
 
-	/* inih would split a longer line in two and read the rest as a line of its own. */
+	/* inih reads lines of at most KT_PROFILE_LINE_MAX characters: a longer one is refused. */
 	for (const char *t = text; *t; line++) {
 		size_t len = strcspn(t, "\n");
 
-		if (len > KT_PROFILE_LINE_MAX) {
+		if (len > KT_PROFILE_LINE_MAX && !is_comment(t)) {
 			if (ret_line)
 				*ret_line = line;
 			return -EBADMSG;
@@ -105,7 +133,7 @@ int kt_profile_conf_parse(const char *text, bool section_less, struct kt_profile
 		if (*t)
 			t++;
 	}
-	r = ini_parse_string(text, conf_line, &p);
+	r = ini_parse_stream(conf_reader, &pos, conf_line, &p);
 	if (p.error == -ENOMEM || r < 0) {
 		kt_profile_conf_clear(&c);
 		return -ENOMEM;

@@ -14,7 +14,10 @@
  * root, like every other file the library reads.
  */
 
-/* tuned.conf lines longer than this are refused: inih reads lines of at most this length. */
+/*
+ * tuned.conf lines longer than this are refused (comments aside): inih reads lines of at
+ * most this length.
+ */
 #define KT_PROFILE_LINE_MAX 199
 #define KT_PROFILE_DIRS_MAX 4
 
@@ -39,7 +42,7 @@ struct kt_profile_conf {
  * Parses tuned.conf text as tuned's ConfigParser does: '=' separates, '#' and ';' start a
  * comment line, " #" starts a comment after a value. -EBADMSG with *ret_line set for a line
  * that is not a [section] or name=value, an option before the first section, or a line
- * longer than KT_PROFILE_LINE_MAX. Sections of the variables file format (no section at
+ * other than a comment longer than KT_PROFILE_LINE_MAX. Sections of the variables file format (no section at
  * all) are read by passing section_less: options before any section go to section "".
  */
 int kt_profile_conf_parse(const char *text, bool section_less, struct kt_profile_conf *ret,

@@ -287,6 +287,13 @@ static void test_conf_parse(void **state)
 
 		assert_int_equal(kt_profile_conf_parse(long_line, false, &c, &line), -EBADMSG);
 		assert_int_equal(line, 2);
+		/* A long comment is read (and cut), whatever it holds after the cut. */
+		memcpy(long_line, "[a]\n#=", 6);
+		memcpy(long_line + 300, "\nx=1\n", 6);
+		assert_int_equal(kt_profile_conf_parse(long_line, false, &c, &line), 0);
+		assert_string_equal(kt_kvlist_get(&kt_profile_conf_section(&c, "a")->opts, "x"), "1");
+		assert_int_equal(c.s[0].opts.n, 1);
+		kt_profile_conf_clear(&c);
 		assert_int_equal(kt_profile_conf_parse("a=1\n[s]\nb=2\n", true, &c, &line), 0);
 		assert_string_equal(kt_kvlist_get(&kt_profile_conf_section(&c, "")->opts, "a"), "1");
 		kt_profile_conf_clear(&c);
