@@ -68,6 +68,9 @@ static int lint_unit(const struct kt_ctx *ctx, const struct kt_profile *p,
 	unsigned before;
 	int r = 0;
 
+	/* tuned makes no instance of a disabled unit: nothing of it is read. */
+	if (!u->enabled)
+		return 0;
 	if (strcmp(u->type, u->name) == 0)
 		snprintf(l->prefix, sizeof(l->prefix), "%s", u->type);
 	else
@@ -105,7 +108,7 @@ static int lint_unit(const struct kt_ctx *ctx, const struct kt_profile *p,
 		}
 		r = kt_kvlist_set(&opts, u->opts.items[i].key, strip(v));
 	}
-	if (r < 0 || !pl || !u->enabled)
+	if (r < 0 || !pl)
 		goto out;
 	r = kt_ctx_new(kt_ctx_root(ctx), &uctx);
 	if (r < 0)

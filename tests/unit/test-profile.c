@@ -70,7 +70,8 @@ static const struct {
 	{ "etc/tuned/vars-missing-file/tuned.conf",
 	  "[main]\ninclude=kvm-base\n[variables]\ninclude=/etc/tuned/none.conf\n" },
 	{ "etc/tuned/disabled/tuned.conf",
-	  "[main]\ninclude=kvm-base\n[kvm_ksm]\nenabled=false\npages_to_scan=-5\n" },
+	  "[main]\ninclude=kvm-base\n[kvm_ksm]\nenabled=false\npages_to_scan=-5\n"
+	  "cpu_budget=${undefined_budget}\n" },
 	{ "etc/tuned/dropped/tuned.conf",
 	  "[main]\ninclude=kvm-base\n[kvm_ksm]\ndrop=cpu_budget; thres_coef\nidle_pages=7\n" },
 	{ "etc/tuned/replaced/tuned.conf",
