@@ -242,6 +242,7 @@ void kt_profile_clear(struct kt_profile *p)
 	kt_kvlist_clear(&p->variables);
 	kt_kvlist_clear(&p->files);
 	kt_kvlist_clear(&p->functions);
+	kt_kvlist_clear(&p->undefined);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -646,12 +647,23 @@ static void expand_into(const struct kt_profile *p, const char *v, size_t n, con
 					       "%s: ${%.*s} is not defined: left as written", where,
 					       (int)len, name);
 				} else {
+					const char *via = len < sizeof(key)
+								  ? kt_kvlist_get(&p->undefined, key)
+								  : NULL;
+
 					buf_add(b, v, (size_t)(close - v) + 1);
 					(*unresolved)++;
-					report(rp, KT_LOG_ERR,
-					       "%s: ${%.*s} is not defined: no [variables] entry "
-					       "of the profile or its includes defines it",
-					       where, (int)len, name);
+					if (via)
+						report(rp, KT_LOG_ERR,
+						       "%s: ${%.*s} is not defined: its value %s "
+						       "uses a variable nothing defines",
+						       where, (int)len, name, via);
+					else
+						report(rp, KT_LOG_ERR,
+						       "%s: ${%.*s} is not defined: no [variables] "
+						       "entry of the profile or its includes "
+						       "defines it",
+						       where, (int)len, name);
 				}
 			} else
 				buf_add(b, v, (size_t)(close - v) + 1);
@@ -715,7 +727,7 @@ static int variable_add(struct load *l, const char *name, const char *value, con
 	 * stays undefined here and such a use is reported where it is.
 	 */
 	if (unresolved && !function)
-		return 0;
+		return kt_kvlist_set(&l->p->undefined, name, value);
 	r = kt_kvlist_set(&l->p->variables, name, v);
 	if (r == 0 && function)
 		r = kt_kvlist_set(&l->p->functions, name, "");

@@ -74,6 +74,8 @@ struct kt_profile {
 	struct kt_kvlist files;
 	/* Variables whose value calls a tuned function (${f:...}): not evaluated here. */
 	struct kt_kvlist functions;
+	/* Variables whose value uses an undefined one (tuned keeps the text): name -> value. */
+	struct kt_kvlist undefined;
 };
 
 void kt_profile_clear(struct kt_profile *p);

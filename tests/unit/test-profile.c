@@ -126,7 +126,9 @@ static void test_lint(void **state)
 		{ "good", 0,
 		  "kvm_pin: shared_cpus=${f:cpulist_online:0-3} calls a tuned function|"
 		  "kvm_pin: dedicated_cpus=${f:calc_isolated_cores:${cores}} calls a tuned function" },
-		{ "placeholder-used", 1, "[kvm_ksm] cpu_budget: ${placeholder} is not defined" },
+		{ "placeholder-used", 1,
+		  "[kvm_ksm] cpu_budget: ${placeholder} is not defined: its value ${placeholder} "
+		  "uses a variable nothing defines\n" },
 		{ "bad-value", 1, "kvm_ksm: pages_to_scan=-5 is invalid: expected an integer 0..100000\n" },
 		{ "bad-hugepages", 1,
 		  "kvm_hugepages[hugepages_2m]: reclaim=sometimes is invalid: expected none, compact "
