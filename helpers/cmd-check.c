@@ -15,14 +15,18 @@ void kt_cmd_check_help(void)
 {
 	printf(
 	    "Usage: kvmtune check [--json] [--domains-dir=DIR | --uri=URI] "
-	    "[--host-reserve=SIZE]\n\n"
+	    "[--host-reserve=SIZE]\n"
+	    "                     [--vcpu-ratio=N]\n\n"
 	    "One line per check, PASS, WARN or FAIL, with a hint; exit status 1 on any FAIL.\n"
 	    "Domains come from libvirt (qemu:///system on the host, --uri=URI, e.g.\n"
 	    "test:///default; --uri=none for none) or from the *.xml files of --domains-dir,\n"
 	    "which is how fixture roots (--root) are checked.\n\n"
 	    "  --json               the results as JSON (schema: kvmtune-check.schema.json)\n"
 	    "  --host-reserve=SIZE  memory the host keeps for itself (default 4G, Red Hat's\n"
-	    "                       example)\n");
+	    "                       example)\n"
+	    "  --vcpu-ratio=N       warn above N vCPUs per host CPU (default %d: Red Hat's\n"
+	    "                       safe ratio for KVM guests below full load)\n",
+	    KT_CHECK_VCPU_RATIO_WARN);
 }
 
 /* Reading input files is the front-end's job: the library reads only below its root. */
@@ -157,8 +161,10 @@ static void print_text(const struct kt_check_report *rep)
 		if (res->hint[0] && res->level != KT_CHECK_PASS)
 			printf("      %-18s hint: %s\n", "", res->hint);
 	}
-	printf("%u passed, %u warnings, %u failed\n", rep->count[KT_CHECK_PASS],
-	       rep->count[KT_CHECK_WARN], rep->count[KT_CHECK_FAIL]);
+	printf("%u passed, %u %s, %u failed\n", rep->count[KT_CHECK_PASS],
+	       rep->count[KT_CHECK_WARN],
+	       kt_plural(rep->count[KT_CHECK_WARN], "warning", "warnings"),
+	       rep->count[KT_CHECK_FAIL]);
 }
 
 static void print_json(const struct kt_ctx *ctx, const struct kt_host_facts *h,
@@ -262,6 +268,7 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 	    {"domains-dir", required_argument, NULL, 'd'},
 	    {"uri", required_argument, NULL, 'u'},
 	    {"host-reserve", required_argument, NULL, 'R'},
+	    {"vcpu-ratio", required_argument, NULL, 'V'},
 	    {"facts", no_argument, NULL, 'f'},
 	    {"peer", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
@@ -272,9 +279,10 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 	struct kt_virt *v = NULL;
 	const char *dir = NULL, *uri = NULL, *peer = NULL;
 	uint64_t reserve = KT_CHECK_HOST_RESERVE;
+	long long ratio = KT_CHECK_VCPU_RATIO_WARN;
 	int json = 0, facts = 0, c, r;
 
-	while ((c = getopt_long(argc, argv, "jd:u:R:fp:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jd:u:R:V:fp:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -292,6 +300,15 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 				    "kvmtune: error: --host-reserve=%s is invalid: expected "
 				    "a size such as 4G\n",
 				    optarg);
+				return 2;
+			}
+			break;
+		case 'V':
+			if (kt_parse_int(optarg, 1, KT_CHECK_VCPU_RATIO_MAX, &ratio) < 0) {
+				fprintf(stderr,
+					"kvmtune: error: --vcpu-ratio=%s is invalid: expected "
+					"vCPUs per host CPU, an integer 1..%d\n",
+					optarg, KT_CHECK_VCPU_RATIO_MAX);
 				return 2;
 			}
 			break;
@@ -332,6 +349,7 @@ int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return 1;
 	h.host_reserve = reserve;
+	h.vcpu_ratio = (unsigned)ratio;
 	if (dir)
 		r = domains_from_dir(ctx, &h, dir);
 	else if (strcmp(uri, "none") != 0)

@@ -115,65 +115,15 @@ static void read_controller(struct kt_ctx *ctx, struct controller *c)
 
 static void json_controller(const struct controller *c)
 {
-	const struct kt_ksmctl_statefile *sf = &c->sf;
-
 	printf(",\"controller\":");
-	if (!c->have) {
-		printf("null");
-		return;
-	}
-	printf("{\"owner\":");
-	kt_json_str(sf->owner);
-	printf(",\"mode\":");
-	kt_json_str(sf->mode);
-	printf(",\"phase\":");
-	kt_json_str(sf->phase);
-	printf(",\"since\":%lld,\"decided\":%lld,\"reason\":", (long long)sf->since,
-	       (long long)sf->decided);
-	kt_json_str(sf->reason);
-	printf(",\"pid\":%d,\"stale\":%s,\"inputs\":{", (int)sf->pid, c->alive ? "false" : "true");
-#define JNUM(name, fmt, v, comma) \
-	((v) >= 0 ? printf("%s\"" name "\":" fmt, comma, v) : printf("%s\"" name "\":null", comma))
-	JNUM("guests_mib", "%lld", (long long)sf->guests_mib, "");
-	JNUM("guests_rss_mib", "%lld", (long long)sf->guests_rss_mib, ",");
-	JNUM("threshold_mib", "%lld", (long long)sf->threshold_mib, ",");
-	JNUM("available_mib", "%lld", (long long)sf->available_mib, ",");
-	JNUM("psi_some_avg10", "%.2f", sf->psi_some_avg10, ",");
-	JNUM("saved_mib", "%.1f", sf->saved_mib, ",");
-	JNUM("ksmd_cpu_seconds", "%.2f", sf->ksmd_cpu_seconds, ",");
-#undef JNUM
-	printf("}}");
-}
-
-static const char *when(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(buf, size, "an unknown time");
-	return buf;
-}
-
-static void ago(int64_t t, char *buf, size_t size)
-{
-	long long d = (long long)time(NULL) - (long long)t;
-
-	if (t <= 0 || d < 0)
-		buf[0] = '\0';
-	else if (d < 120)
-		snprintf(buf, size, " (%lld s ago)", d);
-	else if (d < 7200)
-		snprintf(buf, size, " (%lld min ago)", d / 60);
+	if (c->have)
+		kt_json_ksm_controller(&c->sf, c->alive);
 	else
-		snprintf(buf, size, " (%lld h ago)", d / 3600);
+		printf("null");
 }
 
 static void print_controller(const struct kt_ctx *ctx, const struct controller *c)
 {
-	const struct kt_ksmctl_statefile *sf = &c->sf;
-	char t1[64], t2[64], a1[32], a2[32];
-
 	if (c->error) {
 		printf("Controller:     unknown: /%s is unreadable (%s)\n", KT_KSMCTL_STATE_PATH,
 		       strerror(-c->error));
@@ -183,35 +133,7 @@ static void print_controller(const struct kt_ctx *ctx, const struct controller *
 		printf("Controller:     none (no kvmtune controller runs below %s)\n", kt_ctx_root(ctx));
 		return;
 	}
-	ago(sf->since, a1, sizeof(a1));
-	ago(sf->decided, a2, sizeof(a2));
-	if (c->alive)
-		printf("Controller:     %s, mode %s, phase %s since %s%s\n", sf->owner, sf->mode,
-		       sf->phase, when(sf->since, t1, sizeof(t1)), a1);
-	else {
-		char pid[32] = "";
-
-		/* Front-ends name their pid in the owner already ("kvmtune ksm watch (pid 42)"). */
-		if (!strstr(sf->owner, "pid"))
-			snprintf(pid, sizeof(pid), " (pid %d)", (int)sf->pid);
-		printf("Controller:     stale state: %s%s no longer runs; it last said mode %s, "
-		       "phase %s since %s\n",
-		       sf->owner, pid, sf->mode, sf->phase, when(sf->since, t1, sizeof(t1)));
-	}
-	printf("Last decision:  %s%s: %s\n", when(sf->decided, t2, sizeof(t2)), a2, sf->reason);
-	printf("Inputs:         guests %lld MiB (resident %lld MiB), threshold %lld MiB, "
-	       "MemAvailable %lld MiB, ",
-	       (long long)sf->guests_mib, (long long)sf->guests_rss_mib, (long long)sf->threshold_mib,
-	       (long long)sf->available_mib);
-	if (sf->psi_some_avg10 >= 0)
-		printf("PSI some avg10 %.2f%%, ", sf->psi_some_avg10);
-	else
-		printf("PSI unknown, ");
-	printf("saved %.1f MiB, ", sf->saved_mib);
-	if (sf->ksmd_cpu_seconds >= 0)
-		printf("ksmd CPU %.2f s\n", sf->ksmd_cpu_seconds);
-	else
-		printf("ksmd CPU unknown\n");
+	kt_show_ksm_controller(&c->sf, c->alive, 16);
 }
 
 static void print_json(const struct kt_ctx *ctx, const struct kt_ksm_status *st,

@@ -5,33 +5,108 @@
 #include <string.h>
 
 #include "commands.h"
+#include "iosched.h"
+#include "ksm-tuning.h"
+#include "ksmctl.h"
+#include "pin-domain.h"
 #include "status.h"
+
+/* Labels of the text view: "Last decision:" is the longest. */
+#define LABEL 16
 
 void kt_cmd_status_help(void)
 {
 	printf(
 	    "Usage: kvmtune status [--json | --metrics]\n\n"
-	    "The active tuned profile; per area (ksm, hugepages-<size>, ...) who controls it\n"
-	    "(tuned instance, `kvmtune ... watch`, or another tool), what kvmtune set and "
-	    "what\n"
-	    "the host had before (the journals); KSM savings and the hugepage pools.\n\n"
+	    "The active tuned profile; the controllers' last decisions (KSM's controller from\n"
+	    "its state file; pinning and I/O schedulers from their journals); per area (ksm,\n"
+	    "hugepages-<size>, ...) who controls it (tuned instance, `kvmtune ... watch`, or\n"
+	    "another tool), what kvmtune set and what the host had before (the journals); KSM\n"
+	    "savings and the hugepage pools.\n\n"
 	    "  --json     the same as JSON (schema: kvmtune-status.schema.json)\n"
 	    "  --metrics  the Prometheus text format, for node_exporter's textfile "
 	    "collector\n");
+}
+
+static const struct kt_status_controller *controller(const struct kt_status *st,
+						     const char *area, unsigned *from)
+{
+	for (unsigned i = *from; i < st->n_controllers; i++)
+		if (strcmp(st->controllers[i].area, area) == 0) {
+			*from = i + 1;
+			return &st->controllers[i];
+		}
+	return NULL;
+}
+
+/* "2 domains: g1 (vcpu0, emulator), g2 (vcpu0)": what a journal says was done. */
+static void print_subjects(const struct kt_status_controller *c, const char *one,
+			   const char *many)
+{
+	printf("%u %s", c->n_subjects, kt_plural(c->n_subjects, one, many));
+	for (unsigned i = 0; i < c->n_subjects; i++)
+		printf("%s%s%s%s%s", i ? ", " : ": ", c->subjects[i].name,
+		       c->subjects[i].items[0] ? " (" : "", c->subjects[i].items,
+		       c->subjects[i].items[0] ? ")" : "");
+}
+
+/* Pinning and the I/O schedulers: their journal, when it was last written, and by whom. */
+static void print_journal_controllers(const struct kt_status *st, const char *area,
+				      const char *label, const char *one, const char *many)
+{
+	const struct kt_status_controller *c;
+	unsigned from = 0;
+	bool any = false;
+
+	while ((c = controller(st, area, &from))) {
+		char when[64], ago[32];
+
+		printf("%-*s", LABEL, any ? "" : label);
+		printf("journal %s, written %s%s, ", c->journal,
+		       kt_show_when(c->decided, when, sizeof(when)),
+		       kt_show_ago(c->decided, ago, sizeof(ago)));
+		if (c->stale)
+			printf("held by nobody now: ");
+		else
+			printf("by %s: ", c->owner);
+		print_subjects(c, one, many);
+		printf("\n");
+		any = true;
+	}
+	if (!any)
+		printf("%-*snone (no journal: nothing is set now)\n", LABEL, label);
+}
+
+static void print_controllers(const struct kt_status *st)
+{
+	unsigned from = 0;
+	const struct kt_status_controller *c = controller(st, KT_KSM_LOCK, &from);
+
+	if (!c)
+		printf("%-*snone (no KSM controller runs)\n", LABEL, "Controller:");
+	else if (c->error)
+		printf("%-*sunknown: /%s is unreadable (%s)\n", LABEL,
+		       "Controller:", KT_KSMCTL_STATE_PATH, strerror(-c->error));
+	else
+		kt_show_ksm_controller(&c->state, !c->stale, LABEL);
+	print_journal_controllers(st, KT_PIN_LOCK, "Pinning:", "domain", "domains");
+	print_journal_controllers(st, KT_IOSCHED_LOCK, "I/O schedulers:", "device", "devices");
 }
 
 static void print_text(const struct kt_status *st)
 {
 	const struct kt_host_facts *h = &st->h;
 
-	printf("Profile:      %s\n", h->active_profile[0]
-					 ? h->active_profile
-					 : "(none: tuned has no active profile)");
-	printf("KSM:          %s, saving %.1f MiB", kt_status_ksm_state(&h->ksm),
+	printf("%-*s%s\n", LABEL, "Profile:",
+	       h->active_profile[0] ? h->active_profile
+				    : "(none: tuned has no active profile)");
+	printf("%-*s%s, saving %.1f MiB", LABEL, "KSM:", kt_status_ksm_state(&h->ksm),
 	       (double)h->ksm.saved_bytes / (1 << 20));
 	if (h->ksm_rival[0])
 		printf(", %s runs (pid %d)", h->ksm_rival, (int)h->ksm_rival_pid);
-	printf("\n\n%-24s %s\n", "AREA", "CONTROLLED BY");
+	printf("\n");
+	print_controllers(st);
+	printf("\n%-24s %s\n", "AREA", "CONTROLLED BY");
 	for (unsigned i = 0; i < h->n_areas; i++) {
 		const struct kt_area_holder *a = &h->areas[i];
 
@@ -94,7 +169,45 @@ static void print_json(const struct kt_status *st)
 	} else {
 		printf("null");
 	}
-	printf("},\"areas\":[");
+	printf("},\"controllers\":[");
+	for (unsigned i = 0; i < st->n_controllers; i++) {
+		const struct kt_status_controller *c = &st->controllers[i];
+		int64_t age = kt_status_age(c->decided);
+
+		printf("%s{\"area\":", i ? "," : "");
+		kt_json_str(c->area);
+		printf(",\"source\":\"%s\",\"journal\":", c->journal[0] ? "journal" : "state");
+		kt_json_str_or_null(c->journal);
+		printf(",\"owner\":");
+		kt_json_str_or_null(c->owner);
+		printf(",\"stale\":%s,\"decided\":", c->stale ? "true" : "false");
+		if (c->decided > 0)
+			printf("%lld", (long long)c->decided);
+		else
+			printf("null");
+		printf(",\"age_seconds\":");
+		if (age >= 0)
+			printf("%lld", (long long)age);
+		else
+			printf("null");
+		printf(",\"error\":");
+		kt_json_str_or_null(c->error ? strerror(-c->error) : NULL);
+		printf(",\"ksm\":");
+		if (c->have_state)
+			kt_json_ksm_controller(&c->state, !c->stale);
+		else
+			printf("null");
+		printf(",\"subjects\":[");
+		for (unsigned k = 0; k < c->n_subjects; k++) {
+			printf("%s{\"name\":", k ? "," : "");
+			kt_json_str(c->subjects[k].name);
+			printf(",\"items\":");
+			kt_json_str(c->subjects[k].items);
+			printf("}");
+		}
+		printf("]}");
+	}
+	printf("],\"areas\":[");
 	for (unsigned i = 0; i < h->n_areas; i++) {
 		const struct kt_area_holder *a = &h->areas[i];
 
@@ -187,6 +300,111 @@ static void print_pool(const struct kt_hugepage_pool *p, const char *what, uint6
 	       (unsigned long long)p->page_size, (unsigned long long)value);
 }
 
+static void gauge(const char *name, const char *help, double value)
+{
+	printf("# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, value);
+}
+
+/* One sample per journal-kept controller: when it was written, or for how many subjects. */
+static void journal_metric(const struct kt_status *st, const char *name, const char *help,
+			   bool subjects)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < st->n_controllers; i++) {
+		const struct kt_status_controller *c = &st->controllers[i];
+
+		if (!c->journal[0])
+			continue;
+		if (!any)
+			printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+		any = true;
+		printf("%s{area=", name);
+		prom_label(c->area);
+		printf(",journal=");
+		prom_label(c->journal);
+		printf("} %lld\n", subjects ? (long long)c->n_subjects : (long long)c->decided);
+	}
+}
+
+/*
+ * The KSM controller's last decision: its phase as a state set, who runs it as an info
+ * metric, its inputs in base units (bytes, seconds, a 0..1 ratio) and when it decided. The
+ * free-text reason is no label (a new series per number in it): --json and the text view
+ * have it. Pinning and I/O schedulers: when their journal was last written, and for how
+ * many domains or devices.
+ */
+static void print_controller_metrics(const struct kt_status *st)
+{
+	const struct kt_status_controller *ksm = NULL;
+	const struct kt_ksmctl_statefile *sf;
+
+	for (unsigned i = 0; i < st->n_controllers && !ksm; i++)
+		if (st->controllers[i].have_state)
+			ksm = &st->controllers[i];
+	gauge("kvmtune_ksm_controller_up",
+	      "Whether a running KSM controller keeps the state file (0: none, or it stopped).",
+	      ksm && !ksm->stale);
+	if (ksm) {
+		sf = &ksm->state;
+		printf(
+		    "# HELP kvmtune_ksm_controller_info Who runs the KSM controller, in which "
+		    "mode.\n"
+		    "# TYPE kvmtune_ksm_controller_info gauge\n"
+		    "kvmtune_ksm_controller_info{owner=");
+		prom_label(sf->owner);
+		printf(",mode=");
+		prom_label(sf->mode);
+		printf("} 1\n");
+		printf("# HELP kvmtune_ksm_controller_phase The KSM controller's phase (1: the "
+		       "current one).\n"
+		       "# TYPE kvmtune_ksm_controller_phase gauge\n");
+		for (int p = 0; p < KT_KSMCTL_PHASE_MAX; p++)
+			printf("kvmtune_ksm_controller_phase{phase=\"%s\"} %d\n",
+			       kt_ksmctl_phase_name(p),
+			       strcmp(sf->phase, kt_ksmctl_phase_name(p)) == 0);
+		gauge("kvmtune_ksm_controller_phase_since_timestamp_seconds",
+		      "When the KSM controller entered its phase.", (double)sf->since);
+		gauge("kvmtune_ksm_controller_last_decision_timestamp_seconds",
+		      "When the KSM controller took its last decision.", (double)sf->decided);
+		/* The inputs in base units; one the controller did not know (-1) is left out.
+		 */
+		const struct {
+			const char *name, *help;
+			double value, scale;
+		} in[] = {
+		    {"kvmtune_ksm_controller_guests_bytes",
+		     "The guests' memory as libvirt gives it, at the last decision.",
+		     (double)sf->guests_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_guests_resident_bytes",
+		     "The qemu processes' resident memory, at the last decision.",
+		     (double)sf->guests_rss_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_threshold_bytes",
+		     "The memory threshold from which KSM is needed.",
+		     (double)sf->threshold_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_mem_available_bytes",
+		     "MemAvailable at the last decision.", (double)sf->available_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_memory_pressure_ratio",
+		     "Memory PSI some avg10 at the last decision, 0..1.", sf->psi_some_avg10,
+		     0.01},
+		    {"kvmtune_ksm_controller_saved_bytes",
+		     "Memory KSM saved at the last decision.", sf->saved_mib, 1 << 20},
+		    {"kvmtune_ksm_controller_ksmd_cpu_seconds",
+		     "ksmd's CPU time at the last decision.", sf->ksmd_cpu_seconds, 1},
+		};
+
+		for (size_t i = 0; i < KT_ELEMENTSOF(in); i++)
+			if (in[i].value >= 0)
+				gauge(in[i].name, in[i].help, in[i].value * in[i].scale);
+	}
+	journal_metric(st, "kvmtune_controller_journal_written_timestamp_seconds",
+		       "When an event-driven area (pin, iosched) last wrote its journal.",
+		       false);
+	journal_metric(
+	    st, "kvmtune_controller_journal_subjects",
+	    "Domains (pin) or devices (iosched) an area's journal holds originals of.", true);
+}
+
 static void print_metrics(const struct kt_status *st)
 {
 	const struct kt_host_facts *h = &st->h;
@@ -237,6 +455,7 @@ static void print_metrics(const struct kt_status *st)
 		prom_label(st->journals[i].name);
 		printf(",orphan=\"%d\"} %zu\n", !st->journals[i].area, st->journals[i].kv.n);
 	}
+	print_controller_metrics(st);
 	printf("# HELP kvmtune_hugepages_total Pages in a hugepage pool.\n"
 	       "# TYPE kvmtune_hugepages_total gauge\n");
 	for (unsigned i = 0; i < h->n_pools; i++)

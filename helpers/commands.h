@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "ctx.h"
+#include "ksmctl-state.h"
 #include "kvlist.h"
 
 struct kt_command {
@@ -24,8 +28,9 @@ void kt_cmd_check_help(void);
 int kt_cmd_status(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_status_help(void);
 
-/* A JSON string, quoted and escaped (helpers/json.c). */
+/* A JSON string, quoted and escaped (helpers/json.c); null for NULL or "" with _or_null. */
 void kt_json_str(const char *s);
+void kt_json_str_or_null(const char *s);
 int kt_cmd_hugepages(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_hugepages_help(void);
 int kt_cmd_pin(struct kt_ctx *ctx, int argc, char **argv);
@@ -36,3 +41,12 @@ void kt_cmd_pin_help(void);
  * of that form, 1 when memory runs out. The caller clears ret either way.
  */
 int kt_cmd_pairs(int argc, char **argv, int first, struct kt_kvlist *ret);
+
+/*
+ * The KSM controller's state file, shown alike by `ksm status` and `status`
+ * (helpers/controller.c): three lines whose labels are width wide, or a JSON object.
+ */
+const char *kt_show_when(int64_t t, char *buf, size_t size);
+const char *kt_show_ago(int64_t t, char *buf, size_t size);
+void kt_show_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive, int width);
+void kt_json_ksm_controller(const struct kt_ksmctl_statefile *sf, bool alive);

@@ -17,3 +17,11 @@ void kt_json_str(const char *s)
 	}
 	putchar('"');
 }
+
+void kt_json_str_or_null(const char *s)
+{
+	if (s && *s)
+		kt_json_str(s);
+	else
+		printf("null");
+}

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "domxml.h"
+#include "hugepages-plan.h"
 #include "parse.h"
 
 /* Copies the string value of expr, "" when it selects nothing. */
@@ -76,6 +77,9 @@ static int get_scaled(const struct kt_domxml_node *node, const char *expr,
 struct walk {
 	struct kt_check_domain *d;
 	struct kt_cpuset vcpus_pinned;
+	/* The page sizes <memoryBacking><hugepages><page> names, in bytes. */
+	unsigned n_sizes;
+	uint64_t sizes[KT_HP_NODES_MAX];
 	int r;
 };
 
@@ -96,6 +100,76 @@ static int one_pin(void *data, const struct kt_domxml_node *node)
 	for (unsigned i = 0; i < KT_ELEMENTSOF(set.bits); i++)
 		w->d->pinned.bits[i] |= set.bits[i];
 	w->d->n_vcpupins++;
+	return 0;
+}
+
+static int one_page(void *data, const struct kt_domxml_node *node)
+{
+	struct walk *w = data;
+	uint64_t size;
+	unsigned k;
+	int r;
+
+	r = get_scaled(node, "string(@size)", "string(@unit)", &size);
+	if (r < 0)
+		return -EBADMSG;
+	for (k = 0; k < w->n_sizes && w->sizes[k] != size; k++)
+		;
+	if (k == w->n_sizes) {
+		if (w->n_sizes == KT_ELEMENTSOF(w->sizes))
+			return -EBADMSG;
+		w->sizes[w->n_sizes++] = size;
+	}
+	return 0;
+}
+
+static int add_hp(struct kt_check_domain *d, uint64_t page_size, int node, uint64_t pages)
+{
+	struct kt_check_hp_need *hp = realloc(d->hp, (d->n_hp + 1) * sizeof(*hp));
+
+	if (!hp)
+		return -ENOMEM;
+	d->hp = hp;
+	hp[d->n_hp++] = (struct kt_check_hp_need){page_size, node, pages};
+	return 0;
+}
+
+/*
+ * The pages of every size the domain needs on every host node, attributed as the hugepages
+ * plugin sizes its pools (kt_hp_domain_parse: per guest cell, its <page nodeset=>, its
+ * <numatune> nodes), one page size at a time: those its <page> elements name and the
+ * host's default, which cells no <page> covers get.
+ */
+static int hugepage_needs(const char *xml, size_t len, uint64_t default_size, struct walk *w)
+{
+	/* A host without hugepages has no default size: an impossible one stands in for it. */
+	uint64_t default_kb = default_size ? default_size >> 10 : 1;
+	struct kt_check_domain *d = w->d;
+	int r;
+
+	if (w->n_sizes < KT_ELEMENTSOF(w->sizes))
+		w->sizes[w->n_sizes++] = default_size;
+	for (unsigned k = 0; k < w->n_sizes; k++) {
+		uint64_t size = w->sizes[k], kb = size ? size >> 10 : default_kb;
+		struct kt_hp_domain need;
+		bool seen = false;
+
+		for (unsigned j = 0; j < k; j++)
+			seen = seen || w->sizes[j] == size;
+		if (seen || !kb)
+			continue;
+		r = kt_hp_domain_parse(xml, len, kb, default_kb, &need);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return -EBADMSG;
+		for (unsigned i = 0; i < need.n; i++) {
+			r = add_hp(d, size, size ? need.needs[i].node : -1,
+				   size ? need.needs[i].pages : 0);
+			if (r < 0)
+				return r;
+		}
+	}
 	return 0;
 }
 
@@ -147,7 +221,8 @@ static int one_nic(void *data, const struct kt_domxml_node *node)
 	return r;
 }
 
-static int parse(const struct kt_domxml_node *root, struct kt_check_domain *d)
+static int parse(const struct kt_domxml_node *root, const char *xml, size_t len,
+		 uint64_t default_hugepage_size, struct kt_check_domain *d)
 {
 	struct walk w = {.d = d};
 	char buf[1024];
@@ -181,11 +256,13 @@ static int parse(const struct kt_domxml_node *root, struct kt_check_domain *d)
 	d->dedicated = d->n_vcpupins && kt_cpuset_count(&w.vcpus_pinned) >= d->vcpus;
 
 	d->hugepages = kt_domxml_count(root, "/domain/memoryBacking/hugepages") > 0;
-	r = get_scaled(root, "string(/domain/memoryBacking/hugepages/page[1]/@size)",
-		       "string(/domain/memoryBacking/hugepages/page[1]/@unit)",
-		       &d->hugepage_size);
-	if (r < 0 && r != -ENOENT)
-		return -EBADMSG;
+	if (d->hugepages) {
+		r = kt_domxml_each(root, "/domain/memoryBacking/hugepages/page", one_page, &w);
+		if (r >= 0)
+			r = hugepage_needs(xml, len, default_hugepage_size, &w);
+		if (r < 0)
+			return r;
+	}
 
 	r = get(root, "string(/domain/numatune/memory/@nodeset)", buf, sizeof(buf));
 	if (r < 0)
@@ -202,13 +279,34 @@ static int parse(const struct kt_domxml_node *root, struct kt_check_domain *d)
 		if (!d->numa_mode[0])
 			snprintf(d->numa_mode, sizeof(d->numa_mode), "strict");
 	}
+	/*
+	 * Where the memory must come from: <memory>'s mode, else the first <memnode>'s (each
+	 * strict unless it says). restrictive binds through the cgroup's cpuset.mems, which
+	 * hugetlb allocations honour as much as strict's mempolicy.
+	 */
+	{
+		char mode[16];
+
+		r = get(root,
+			kt_domxml_count(root, "/domain/numatune/memory") > 0
+			    ? "string(/domain/numatune/memory/@mode)"
+			    : "string(/domain/numatune/memnode[1]/@mode)",
+			mode, sizeof(mode));
+		if (r < 0)
+			return r;
+		d->numa_bound = kt_domxml_count(root, "/domain/numatune/memory[@nodeset] | "
+						      "/domain/numatune/memnode") > 0 &&
+				(!mode[0] || strcmp(mode, "strict") == 0 ||
+				 strcmp(mode, "restrictive") == 0);
+	}
 	r = kt_domxml_each(root, "/domain/devices/disk", one_disk, &w);
 	if (r < 0)
 		return r;
 	return kt_domxml_each(root, "/domain/devices/interface", one_nic, &w);
 }
 
-int kt_check_domain_parse(const char *xml, size_t len, struct kt_check_domain *ret)
+int kt_check_domain_parse(const char *xml, size_t len, uint64_t default_hugepage_size,
+			  struct kt_check_domain *ret)
 {
 	struct kt_check_domain d;
 	struct kt_domxml *doc = NULL;
@@ -218,7 +316,7 @@ int kt_check_domain_parse(const char *xml, size_t len, struct kt_check_domain *r
 	if (r < 0)
 		return r;
 	memset(&d, 0, sizeof(d));
-	r = parse(kt_domxml_root(doc), &d);
+	r = parse(kt_domxml_root(doc), xml, len, default_hugepage_size, &d);
 	kt_domxml_free(doc);
 	if (r < 0) {
 		kt_check_domain_clear(&d);
@@ -232,7 +330,9 @@ void kt_check_domain_clear(struct kt_check_domain *d)
 {
 	free(d->disks);
 	free(d->nics);
+	free(d->hp);
 	d->disks = NULL;
 	d->nics = NULL;
-	d->n_disks = d->n_nics = 0;
+	d->hp = NULL;
+	d->n_disks = d->n_nics = d->n_hp = 0;
 }

@@ -2,11 +2,10 @@
 /* The facts `kvmtune check` judges, read once below the context's root. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "check.h"
 #include "io.h"
+#include "iosched.h"
 #include "ksm-status.h"
 #include "parse.h"
 #include "procscan.h"
@@ -82,41 +81,6 @@ struct ctx_facts {
 	struct kt_host_facts *h;
 };
 
-static int one_block(void *data, const char *name)
-{
-	struct ctx_facts *cf = data;
-	struct kt_block_dev b = {0}, *blocks;
-	char path[160], buf[256], *open, *close;
-	uint64_t rot = 0;
-
-	if (!kt_name_is_safe(name))
-		return 0;
-	snprintf(b.name, sizeof(b.name), "%s", name);
-	snprintf(path, sizeof(path), "sys/block/%s/queue/rotational", name);
-	if (kt_read_u64(cf->ctx, path, &rot) < 0)
-		return 0;
-	b.rotational = rot != 0;
-	snprintf(path, sizeof(path), "sys/block/%s/queue/scheduler", name);
-	if (kt_read_attr(cf->ctx, path, buf, sizeof(buf)) >= 0) {
-		/* "[none] mq-deadline": the active one is in brackets. */
-		open = strchr(buf, '[');
-		close = open ? strchr(open, ']') : NULL;
-		if (open && close) {
-			*close = '\0';
-			snprintf(b.scheduler, sizeof(b.scheduler), "%s", open + 1);
-		} else {
-			snprintf(b.scheduler, sizeof(b.scheduler), "%.*s",
-				 (int)sizeof(b.scheduler) - 1, buf);
-		}
-	}
-	blocks = realloc(cf->h->blocks, (cf->h->n_blocks + 1) * sizeof(*blocks));
-	if (!blocks)
-		return -ENOMEM;
-	cf->h->blocks = blocks;
-	blocks[cf->h->n_blocks++] = b;
-	return 0;
-}
-
 static int add_area(struct kt_host_facts *h, const struct kt_ctx *ctx, const char *area)
 {
 	struct kt_area_holder *areas, *a;
@@ -159,7 +123,8 @@ static int area_cmp(const void *a, const void *b)
 
 int kt_host_facts_read(const struct kt_ctx *ctx, struct kt_host_facts *ret)
 {
-	struct kt_host_facts h = {.host_reserve = KT_CHECK_HOST_RESERVE};
+	struct kt_host_facts h = {.host_reserve = KT_CHECK_HOST_RESERVE,
+				  .vcpu_ratio = KT_CHECK_VCPU_RATIO_WARN};
 	struct ctx_facts cf = {ctx, &h};
 	char buf[sizeof(h.active_profile)];
 	int r;
@@ -181,11 +146,6 @@ int kt_host_facts_read(const struct kt_ctx *ctx, struct kt_host_facts *ret)
 		snprintf(h.active_profile, sizeof(h.active_profile), "%s", buf);
 	kt_proc_walk(ctx, find_rival, &h);
 	r = read_pools(ctx, &h);
-	if (r >= 0) {
-		r = kt_dir_for_each(ctx, "sys/block", one_block, &cf);
-		if (r == -ENOENT)
-			r = 0;
-	}
 	if (r >= 0)
 		r = add_area(&h, ctx, "ksm");
 	if (r >= 0) {
@@ -202,60 +162,82 @@ int kt_host_facts_read(const struct kt_ctx *ctx, struct kt_host_facts *ret)
 	return 0;
 }
 
-/* The whole disk a partition belongs to: sda1 -> sda, nvme0n1p2 -> nvme0n1. */
-static void whole_disk(const struct kt_host_facts *h, char *name)
+/* The disk of the domain that target names, if it is one the checks judge. */
+static struct kt_check_disk *disk_of(struct kt_check_domain *d, const char *target)
 {
-	size_t len = strlen(name);
-
-	if (kt_host_facts_block(h, name))
-		return;
-	while (len && name[len - 1] >= '0' && name[len - 1] <= '9')
-		len--;
-	if (len > 1 && name[len - 1] == 'p' && name[len - 2] >= '0' && name[len - 2] <= '9')
-		len--;
-	name[len] = '\0';
+	for (unsigned i = 0; i < d->n_disks; i++)
+		if (strcmp(d->disks[i].target, target) == 0)
+			return &d->disks[i];
+	return NULL;
 }
 
-/* The block device of a device number, from sys/dev/block/MAJ:MIN/uevent's DEVNAME. */
-static int dev_name(const struct kt_ctx *ctx, dev_t dev, char *buf, size_t size)
+static void add_dev(struct kt_check_disk *disk, const struct kt_iosched_device *dev,
+		    const char *via)
 {
-	char path[64], text[1024], *p;
+	struct kt_block_dev *b;
+
+	for (unsigned i = 0; i < disk->n_devs; i++)
+		if (strcmp(disk->devs[i].name, dev->name) == 0)
+			return;
+	if (disk->n_devs == KT_CHECK_DISK_DEVS)
+		return;
+	b = &disk->devs[disk->n_devs++];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->name, sizeof(b->name), "%s", dev->name);
+	b->rotational = dev->cls == KT_IOSCHED_HDD;
+	snprintf(b->scheduler, sizeof(b->scheduler), "%s", dev->now[KT_IOSCHED_SCHEDULER]);
+	snprintf(b->via, sizeof(b->via), "%s", via);
+}
+
+/*
+ * Every disk's physical disks, by the resolver kvm_iosched tunes with (partitions, dm, md,
+ * loop devices and image files down to the disks that have a queue of their own); with
+ * every class kept, it only reads.
+ */
+static int resolve_disks(const struct kt_ctx *ctx, struct kt_check_domain *d, const char *xml,
+			 size_t len, bool active)
+{
+	kt_cleanup_free char *text = strndup(xml, len);
+	struct kt_iosched_config cfg;
+	struct kt_iosched_plan plan;
+	struct kt_iosched_domain dom = {d->name, active, text};
 	int r;
 
-	snprintf(path, sizeof(path), "sys/dev/block/%u:%u/uevent", major(dev), minor(dev));
-	r = kt_read_attr(ctx, path, text, sizeof(text));
-	if (r < 0)
-		return r;
-	p = strstr(text, "DEVNAME=");
-	if (!p)
-		return -ENOENT;
-	p += strlen("DEVNAME=");
-	snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
-	return 0;
-}
+	if (!text)
+		return -ENOMEM;
+	kt_iosched_config_default(&cfg);
+	snprintf(cfg.nvme, sizeof(cfg.nvme), "keep");
+	snprintf(cfg.ssd, sizeof(cfg.ssd), "keep");
+	snprintf(cfg.hdd, sizeof(cfg.hdd), "keep");
+	snprintf(cfg.loop, sizeof(cfg.loop), "keep");
+	r = kt_iosched_plan_build(ctx, &cfg, &dom, 1, &plan);
+	for (size_t i = 0; r >= 0 && i < plan.n_disks; i++) {
+		const struct kt_iosched_disk *pd = &plan.disks[i];
+		struct kt_check_disk *disk = disk_of(d, pd->target);
+		/* The devices above the current one, by depth: "dm-0, md0, sdb1". */
+		char stack[KT_IOSCHED_DEPTH_MAX + 1][KT_IOSCHED_NAME_MAX];
 
-static void resolve_disk(const struct kt_ctx *ctx, const struct kt_host_facts *h,
-			 struct kt_check_disk *disk)
-{
-	char name[sizeof(disk->host_dev)] = "";
-	struct stat st;
+		for (size_t k = 0; disk && k < pd->n_nodes; k++) {
+			const struct kt_iosched_node *n = &plan.nodes[pd->first_node + k];
+			const struct kt_iosched_device *dev = &plan.devices[n->device];
+			char via[96] = "";
+			size_t used = 0;
 
-	if (disk->source[0] != '/' || !kt_path_is_safe(disk->source + 1))
-		return;
-	if (kt_stat(ctx, disk->source + 1, &st) == 0) {
-		if (S_ISBLK(st.st_mode))
-			dev_name(ctx, st.st_rdev, name, sizeof(name));
-		else if (S_ISREG(st.st_mode))
-			dev_name(ctx, st.st_dev, name, sizeof(name));
+			if (n->depth > KT_IOSCHED_DEPTH_MAX)
+				continue;
+			snprintf(stack[n->depth], sizeof(stack[0]), "%s", dev->name);
+			if (!dev->has_queue ||
+			    (dev->cls != KT_IOSCHED_HDD && dev->cls != KT_IOSCHED_SSD &&
+			     dev->cls != KT_IOSCHED_NVME))
+				continue;
+			for (unsigned j = 0; j < n->depth && used < sizeof(via); j++)
+				used += (size_t)snprintf(via + used, sizeof(via) - used, "%s%s",
+							 j ? ", " : "", stack[j]);
+			add_dev(disk, dev, via);
+		}
 	}
-	/* Fixture trees hold no device nodes: /dev/NAME names the device. */
-	if (!name[0] && strncmp(disk->source, "/dev/", 5) == 0 &&
-	    !strchr(disk->source + 5, '/'))
-		snprintf(name, sizeof(name), "%s", disk->source + 5);
-	if (!name[0])
-		return;
-	whole_disk(h, name);
-	snprintf(disk->host_dev, sizeof(disk->host_dev), "%s", name);
+	kt_iosched_plan_clear(&plan);
+	return r == -ENOMEM ? r : 0;
 }
 
 int kt_host_facts_add_domain(const struct kt_ctx *ctx, struct kt_host_facts *h, const char *xml,
@@ -264,7 +246,7 @@ int kt_host_facts_add_domain(const struct kt_ctx *ctx, struct kt_host_facts *h, 
 	struct kt_check_domain d, *domains;
 	int r;
 
-	r = kt_check_domain_parse(xml, len, &d);
+	r = kt_check_domain_parse(xml, len, h->mem.hugepage_size, &d);
 	if (r < 0)
 		return r;
 	domains = realloc(h->domains, (h->n_domains + 1) * sizeof(*domains));
@@ -273,9 +255,12 @@ int kt_host_facts_add_domain(const struct kt_ctx *ctx, struct kt_host_facts *h, 
 		return -ENOMEM;
 	}
 	d.active = active;
-	for (unsigned i = 0; i < d.n_disks; i++)
-		resolve_disk(ctx, h, &d.disks[i]);
 	h->domains = domains;
+	r = resolve_disks(ctx, &d, xml, len, active);
+	if (r < 0) {
+		kt_check_domain_clear(&d);
+		return r;
+	}
 	domains[h->n_domains++] = d;
 	return 0;
 }
@@ -286,7 +271,6 @@ void kt_host_facts_clear(struct kt_host_facts *h)
 		kt_check_domain_clear(&h->domains[i]);
 	free(h->domains);
 	free(h->pools);
-	free(h->blocks);
 	free(h->areas);
 	kt_topology_free(h->topo);
 	memset(h, 0, sizeof(*h));
@@ -298,13 +282,5 @@ const struct kt_hugepage_pool *kt_host_facts_pool(const struct kt_host_facts *h,
 	for (unsigned i = 0; i < h->n_pools; i++)
 		if (h->pools[i].node == node && h->pools[i].page_size == page_size)
 			return &h->pools[i];
-	return NULL;
-}
-
-const struct kt_block_dev *kt_host_facts_block(const struct kt_host_facts *h, const char *name)
-{
-	for (unsigned i = 0; name && name[0] && i < h->n_blocks; i++)
-		if (strcmp(h->blocks[i].name, name) == 0)
-			return &h->blocks[i];
 	return NULL;
 }

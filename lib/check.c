@@ -132,18 +132,21 @@ static int check_memory(const struct kt_host_facts *h, const char *id,
 		return kt_check_add(
 		    rep, id, KT_CHECK_FAIL,
 		    "no vendor supports overcommit beyond 10x RAM: add RAM or move guests",
-		    "%u domains commit %s, %.1fx the host's %s of RAM%s", h->n_domains, a,
+		    "%u %s %s, %.1fx the host's %s of RAM%s", h->n_domains,
+		    kt_plural(h->n_domains, "domain commits", "domains commit"), a,
 		    (double)c / (double)ram, b, k);
 	if (c > usable)
 		return kt_check_add(
 		    rep, id, KT_CHECK_PASS,
 		    "KSM savings are not headroom: guests can unshare at any time",
-		    "%u domains commit %s: overcommitted %.2fx of %s RAM less %s for the "
+		    "%u %s %s: overcommitted %.2fx of %s RAM less %s for the "
 		    "host%s (not counted)",
-		    h->n_domains, a, usable ? (double)c / (double)usable : 0.0, b, r, k);
+		    h->n_domains, kt_plural(h->n_domains, "domain commits", "domains commit"),
+		    a, usable ? (double)c / (double)usable : 0.0, b, r, k);
 	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
-			    "%u domains commit %s of %s RAM less %s for the host%s",
-			    h->n_domains, a, b, r, k);
+			    "%u %s %s of %s RAM less %s for the host%s", h->n_domains,
+			    kt_plural(h->n_domains, "domain commits", "domains commit"), a, b,
+			    r, k);
 }
 
 static int check_swap(const struct kt_host_facts *h, const char *id,
@@ -198,8 +201,8 @@ static int check_vcpus(const struct kt_host_facts *h, const char *id,
 			    rep, id, KT_CHECK_FAIL,
 			    "give the domain at most as many vCPUs as the host has CPUs: "
 			    "more only add lock-holder preemption",
-			    "domain %s has %u vCPUs, the host %u CPUs", d->name, d->vcpus,
-			    cpus);
+			    "domain %s has %u vCPUs, the host %u %s", d->name, d->vcpus, cpus,
+			    kt_plural(cpus, "CPU", "CPUs"));
 			if (r < 0)
 				return r;
 		}
@@ -207,17 +210,20 @@ static int check_vcpus(const struct kt_host_facts *h, const char *id,
 	if (!cpus)
 		return kt_check_add(rep, id, KT_CHECK_WARN, "is sysfs mounted below the root?",
 				    "cannot tell the host's CPUs");
-	if (total > KT_CHECK_VCPU_RATIO_WARN * cpus)
+	if ((uint64_t)total > (uint64_t)h->vcpu_ratio * cpus)
 		return kt_check_add(
 		    rep, id, KT_CHECK_WARN,
 		    "latency-sensitive guests suffer from CPU overcommit: pin them or "
-		    "move guests",
-		    "%u vCPUs on %u CPUs: %.2f per CPU, above %d", total, cpus,
-		    (double)total / cpus, KT_CHECK_VCPU_RATIO_WARN);
+		    "move guests (Red Hat finds 5 per CPU safe below full load)",
+		    "%u %s on %u %s: %.2f per CPU, above %u", total,
+		    kt_plural(total, "vCPU", "vCPUs"), cpus, kt_plural(cpus, "CPU", "CPUs"),
+		    (double)total / cpus, h->vcpu_ratio);
 	if (bad)
 		return 0;
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL, "%u vCPUs on %u CPUs: %.2f per CPU",
-			    total, cpus, (double)total / cpus);
+	return kt_check_add(
+	    rep, id, KT_CHECK_PASS, NULL, "%u %s on %u %s: %.2f per CPU, at most %u", total,
+	    kt_plural(total, "vCPU", "vCPUs"), cpus, kt_plural(cpus, "CPU", "CPUs"),
+	    (double)total / cpus, h->vcpu_ratio);
 }
 
 static int check_pinning(const struct kt_host_facts *h, const char *id,
@@ -276,10 +282,9 @@ static int check_pinning(const struct kt_host_facts *h, const char *id,
 	}
 	if (bad)
 		return 0;
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
-			    pinned ? "%u domains pin vCPUs, to online CPUs, without overlap"
-				   : "%u domains pin vCPUs",
-			    pinned);
+	return kt_check_add(rep, id, KT_CHECK_PASS, NULL, "%u %s vCPUs%s", pinned,
+			    kt_plural(pinned, "domain pins", "domains pin"),
+			    pinned ? ", to online CPUs, without overlap" : "");
 }
 
 /* Whether a domain's memory must come from its nodeset only (an empty one binds nothing). */
@@ -289,103 +294,125 @@ static bool strict_nodes(const struct kt_check_domain *d)
 	       kt_cpuset_count(&d->nodeset) > 0;
 }
 
+/* The pages of page_size the domains need on node (-1: all of them, wherever they are). */
+static uint64_t hp_need(const struct kt_host_facts *h, uint64_t page_size, int node,
+			unsigned *ret_users)
+{
+	uint64_t need = 0;
+	unsigned users = 0;
+
+	for (unsigned i = 0; i < h->n_domains; i++) {
+		const struct kt_check_domain *d = &h->domains[i];
+		bool uses = false;
+
+		for (unsigned k = 0; k < d->n_hp; k++) {
+			const struct kt_check_hp_need *n = &d->hp[k];
+
+			if (n->page_size != page_size)
+				continue;
+			if (node >= 0 && (n->node != node || !d->numa_bound))
+				continue;
+			need += n->pages;
+			uses = true;
+		}
+		users += uses;
+	}
+	if (ret_users)
+		*ret_users = users;
+	return need;
+}
+
+/*
+ * Each page size the domains use against its pool, and each node a bound domain takes
+ * pages from against that node's pool: a strict (or restrictive) <numatune> allocates
+ * there or fails, where preferred and interleave fall back to the other nodes.
+ */
 static int check_hugepages(const struct kt_host_facts *h, const char *id,
 			   struct kt_check_report *rep)
 {
-	/* Page sizes in use, at most a few: x86 has 2 MiB and 1 GiB. */
-	uint64_t sizes[8];
-	unsigned n_sizes = 0, users = 0, bad = 0;
+	/* (page size, node) pairs in use: node -1 for the whole pool. */
+	struct {
+		uint64_t size;
+		int node;
+	} seen[64];
+	unsigned n_seen = 0, users = 0, bad = 0;
 	int r;
 
 	for (unsigned i = 0; i < h->n_domains; i++) {
 		const struct kt_check_domain *d = &h->domains[i];
-		uint64_t size = d->hugepage_size ? d->hugepage_size : h->mem.hugepage_size;
-		unsigned k;
 
-		if (!d->hugepages)
-			continue;
-		users++;
-		for (k = 0; k < n_sizes && sizes[k] != size; k++)
-			;
-		if (k == n_sizes && n_sizes < KT_ELEMENTSOF(sizes))
-			sizes[n_sizes++] = size;
+		users += d->hugepages;
+		for (unsigned k = 0; k < d->n_hp; k++) {
+			int nodes[2] = {-1, d->numa_bound ? d->hp[k].node : -1};
+
+			for (unsigned x = 0; x < 2; x++) {
+				unsigned j;
+
+				if (x && nodes[x] < 0)
+					continue;
+				for (j = 0; j < n_seen; j++)
+					if (seen[j].size == d->hp[k].page_size &&
+					    seen[j].node == nodes[x])
+						break;
+				if (j == n_seen && n_seen < KT_ELEMENTSOF(seen)) {
+					seen[n_seen].size = d->hp[k].page_size;
+					seen[n_seen++].node = nodes[x];
+				}
+			}
+		}
 	}
-	for (unsigned k = 0; k < n_sizes; k++) {
-		uint64_t size = sizes[k], need = 0;
-		const struct kt_hugepage_pool *pool = kt_host_facts_pool(h, -1, size);
+	for (unsigned k = 0; k < n_seen; k++) {
+		uint64_t size = seen[k].size;
+		int node = seen[k].node;
+		const struct kt_hugepage_pool *pool = kt_host_facts_pool(h, node, size);
+		unsigned n_users;
+		uint64_t need = hp_need(h, size, node, &n_users);
 		char s[32];
 
 		size_str(size, s, sizeof(s));
-		for (unsigned i = 0; i < h->n_domains; i++) {
-			const struct kt_check_domain *d = &h->domains[i];
-
-			if (d->hugepages && (d->hugepage_size ? d->hugepage_size
-							      : h->mem.hugepage_size) == size)
-				need += size ? (d->memory + size - 1) / size : 0;
-		}
-		if (!size || !pool) {
+		if (node < 0 && (!size || !pool)) {
 			bad++;
 			r = kt_check_add(
 			    rep, id, KT_CHECK_FAIL,
 			    "this kernel or CPU has no such page size: use another size "
 			    "or boot with hugepagesz=",
-			    "domains need %llu pages of %s: the host has no pool of that "
-			    "size",
-			    (unsigned long long)need, s);
-		} else if (pool->total < need) {
+			    size ? "%u %s %llu %s of %s: the host has no pool of that size"
+				 : "%u %s hugepages of the default size: the host has none",
+			    n_users, kt_plural(n_users, "domain needs", "domains need"),
+			    (unsigned long long)need, kt_plural(need, "page", "pages"), s);
+		} else if (node < 0 && pool->total < need) {
 			bad++;
 			r = kt_check_add(
 			    rep, id, KT_CHECK_FAIL,
 			    "raise nr_hugepages (kvmtune's hugepages plugin, or "
 			    "hugepages= on the kernel command line for 1 GiB pages)",
-			    "domains need %llu pages of %s, the pool has %llu",
-			    (unsigned long long)need, s, (unsigned long long)pool->total);
+			    "%u %s %llu %s of %s, the pool has %llu", n_users,
+			    kt_plural(n_users, "domain needs", "domains need"),
+			    (unsigned long long)need, kt_plural(need, "page", "pages"), s,
+			    (unsigned long long)pool->total);
+		} else if (node >= 0 && size && (!pool || pool->total < need)) {
+			bad++;
+			r = kt_check_add(
+			    rep, id, KT_CHECK_FAIL,
+			    "raise the node's nr_hugepages "
+			    "(/sys/devices/system/node/nodeN/hugepages), or bind the "
+			    "domain's cells to other nodes",
+			    "%u %s bound to node %d %s %llu %s of %s there, its pool has %llu",
+			    n_users, kt_plural(n_users, "domain", "domains"), node,
+			    kt_plural(n_users, "needs", "need"), (unsigned long long)need,
+			    kt_plural(need, "page", "pages"), s,
+			    (unsigned long long)(pool ? pool->total : 0));
 		} else {
 			r = 0;
 		}
 		if (r < 0)
 			return r;
-		/* A strict nodeset takes its pages from its nodes: check each node's pool. */
-		for (unsigned ni = 0; size && h->topo && ni < h->topo->n_nodes; ni++) {
-			int node = h->topo->nodes[ni].id;
-			const struct kt_hugepage_pool *np = kt_host_facts_pool(h, node, size);
-			uint64_t nneed = 0;
-
-			for (unsigned i = 0; i < h->n_domains; i++) {
-				const struct kt_check_domain *d = &h->domains[i];
-				unsigned nn;
-
-				if (!d->hugepages || !strict_nodes(d) ||
-				    !kt_cpuset_has(&d->nodeset, (unsigned)node) ||
-				    (d->hugepage_size ? d->hugepage_size
-						      : h->mem.hugepage_size) != size)
-					continue;
-				nn = kt_cpuset_count(&d->nodeset);
-				if (!nn)
-					continue;
-				nneed += (d->memory / nn + size - 1) / size;
-			}
-			if (!nneed || (np && np->total >= nneed))
-				continue;
-			bad++;
-			r = kt_check_add(
-			    rep, id, KT_CHECK_FAIL,
-			    "raise the node's nr_hugepages "
-			    "(/sys/devices/system/node/nodeN/hugepages)",
-			    "domains bound to node %d need %llu pages of %s there, its pool "
-			    "has %llu",
-			    node, (unsigned long long)nneed, s,
-			    (unsigned long long)(np ? np->total : 0));
-			if (r < 0)
-				return r;
-		}
 	}
 	if (bad)
 		return 0;
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
-			    users ? "%u domains use hugepages: the pools hold them"
-				  : "%u domains use hugepages",
-			    users);
+	return kt_check_add(rep, id, KT_CHECK_PASS, NULL, "%u %s hugepages%s", users,
+			    kt_plural(users, "domain uses", "domains use"),
+			    users ? ": the pools hold them" : "");
 }
 
 static int check_numa(const struct kt_host_facts *h, const char *id,
@@ -464,9 +491,9 @@ static int check_numa(const struct kt_host_facts *h, const char *id,
 	}
 	if (bad)
 		return 0;
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
-			    "%u domains bind memory strictly to NUMA nodes, within them",
-			    strict);
+	return kt_check_add(
+	    rep, id, KT_CHECK_PASS, NULL, "%u %s memory strictly to NUMA nodes%s", strict,
+	    kt_plural(strict, "domain binds", "domains bind"), strict ? ", within them" : "");
 }
 
 /* Profiles of kvmtune that drive KSM through kvm_ksm, so hold the KSM lock when applied. */
@@ -527,6 +554,8 @@ static bool is_disk(const struct kt_check_disk *d)
 	return !d->device[0] || strcmp(d->device, "disk") == 0;
 }
 
+/* Judged on the physical disks beneath each guest disk: dm, md, partitions and loop
+ * devices have no scheduler that matters (lib/iosched-plan.c resolves them). */
 static int check_scheduler(const struct kt_host_facts *h, const char *id,
 			   struct kt_check_report *rep)
 {
@@ -538,30 +567,35 @@ static int check_scheduler(const struct kt_host_facts *h, const char *id,
 
 		for (unsigned j = 0; j < d->n_disks; j++) {
 			const struct kt_check_disk *disk = &d->disks[j];
-			const struct kt_block_dev *b = kt_host_facts_block(h, disk->host_dev);
 
-			if (!is_disk(disk) || !b)
+			if (!is_disk(disk) || !disk->n_devs)
 				continue;
 			known++;
-			if (!b->rotational || strcmp(b->scheduler, "none") != 0)
-				continue;
-			bad++;
-			r = kt_check_add(
-			    rep, id, KT_CHECK_WARN,
-			    "rotational disks need a scheduler that sorts requests: "
-			    "mq-deadline or bfq",
-			    "domain %s disk %s is on %s, a rotational disk with scheduler "
-			    "none",
-			    d->name, disk->target, b->name);
-			if (r < 0)
-				return r;
+			for (unsigned k = 0; k < disk->n_devs; k++) {
+				const struct kt_block_dev *b = &disk->devs[k];
+
+				if (!b->rotational || strcmp(b->scheduler, "none") != 0)
+					continue;
+				bad++;
+				r = kt_check_add(
+				    rep, id, KT_CHECK_WARN,
+				    "rotational disks need a scheduler that sorts requests: "
+				    "mq-deadline or bfq (kvmtune's iosched plugin sets them)",
+				    "domain %s disk %s is on %s%s%s%s, a rotational disk with "
+				    "scheduler none",
+				    d->name, disk->target, b->name,
+				    b->via[0] ? " (through " : "", b->via,
+				    b->via[0] ? ")" : "");
+				if (r < 0)
+					return r;
+			}
 		}
 	}
 	if (bad)
 		return 0;
 	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
-			    "%u guest disks on host block devices with a fitting scheduler",
-			    known);
+			    "%u guest %s on host block devices with a fitting scheduler", known,
+			    kt_plural(known, "disk", "disks"));
 }
 
 static int check_cache(const struct kt_host_facts *h, const char *id,
@@ -603,7 +637,8 @@ static int check_cache(const struct kt_host_facts *h, const char *id,
 	if (bad)
 		return 0;
 	return kt_check_add(rep, id, KT_CHECK_PASS, NULL,
-			    "%u guest disks, none with cache unsafe or writeback", disks);
+			    "%u guest %s, none with cache unsafe or writeback", disks,
+			    kt_plural(disks, "disk", "disks"));
 }
 
 static int check_virtio(const struct kt_host_facts *h, const char *id,
@@ -652,8 +687,8 @@ static int check_virtio(const struct kt_host_facts *h, const char *id,
 	}
 	if (bad)
 		return 0;
-	return kt_check_add(rep, id, KT_CHECK_PASS, NULL, "%u guest disks and NICs, all virtio",
-			    devices);
+	return kt_check_add(rep, id, KT_CHECK_PASS, NULL, "%u guest %s, all virtio", devices,
+			    kt_plural(devices, "disk or NIC", "disks and NICs"));
 }
 
 /* Areas add rows here; ids are stable (they are the JSON's "check"). */

@@ -28,6 +28,22 @@ enum kt_check_level {
 
 const char *kt_check_level_name(enum kt_check_level level);
 
+/* A host block device with a queue of its own, and the devices above it, for messages. */
+struct kt_block_dev {
+	char name[32];
+	bool rotational;
+	char scheduler[32]; /* the one in brackets */
+	char via[96];	    /* "dm-0, md0, sdb1": the stack from the guest's disk down to it */
+};
+
+#define KT_CHECK_DISK_DEVS 8
+
+/* "domain" or "domains", by count: every line that counts says it right. */
+static inline const char *kt_plural(unsigned long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 /* A guest disk or NIC as the domain XML describes it. */
 struct kt_check_disk {
 	char target[32]; /* vda, sdb */
@@ -35,14 +51,25 @@ struct kt_check_disk {
 	char bus[16];	 /* virtio, sata, ide, scsi, usb */
 	char cache[16];	 /* "" when the XML leaves it to QEMU */
 	char source[256];
-	/* The host block device holding it (sys/block/<name>), "" when unknown. */
-	char host_dev[64];
+	/*
+	 * The physical disks beneath it and its backing chain, through partitions, dm, md and
+	 * loop devices, as kvm_iosched resolves them (kt_iosched_plan_build); a disk beyond
+	 * KT_CHECK_DISK_DEVS is not kept.
+	 */
+	unsigned n_devs;
+	struct kt_block_dev devs[KT_CHECK_DISK_DEVS];
 };
 
 struct kt_check_nic {
 	char type[16];	 /* network, bridge, direct */
 	char source[64]; /* the network or bridge name */
 	char model[32];	 /* "" when the XML leaves it to QEMU */
+};
+
+struct kt_check_hp_need {
+	uint64_t page_size;
+	int node;
+	uint64_t pages;
 };
 
 struct kt_check_domain {
@@ -55,9 +82,17 @@ struct kt_check_domain {
 	unsigned n_vcpupins;
 	struct kt_cpuset pinned;
 	bool dedicated;
-	/* <memoryBacking><hugepages>: page size in bytes (0: the host's default size). */
+	/*
+	 * <memoryBacking><hugepages>: the pages each page size needs on each host node, node -1
+	 * where libvirt leaves the node to the kernel (lib/hugepages-plan.c attributes them: a
+	 * <page nodeset=> names guest cells, <numatune> puts cells on host nodes). page_size 0
+	 * stands for the host's default size when the host has none.
+	 */
 	bool hugepages;
-	uint64_t hugepage_size;
+	unsigned n_hp;
+	struct kt_check_hp_need *hp;
+	/* Its memory must come from the nodes <numatune> names (mode strict or restrictive). */
+	bool numa_bound;
 	/* <numatune><memory mode= nodeset=>: nodes as bits of a kt_cpuset. */
 	char numa_mode[16];
 	bool has_nodeset;
@@ -67,8 +102,12 @@ struct kt_check_domain {
 	struct kt_check_nic *nics;
 };
 
-/* -EBADMSG when xml is not a domain; ret is the caller's (kt_check_domain_clear). */
-int kt_check_domain_parse(const char *xml, size_t len, struct kt_check_domain *ret);
+/*
+ * -EBADMSG when xml is not a domain; ret is the caller's (kt_check_domain_clear).
+ * default_hugepage_size is the host's (Hugepagesize), 0 when it has none.
+ */
+int kt_check_domain_parse(const char *xml, size_t len, uint64_t default_hugepage_size,
+			  struct kt_check_domain *ret);
 void kt_check_domain_clear(struct kt_check_domain *d);
 
 /* A hugepage pool: the host's (node -1) or one NUMA node's, of one page size. */
@@ -77,12 +116,6 @@ struct kt_hugepage_pool {
 	uint64_t page_size;
 	uint64_t total;
 	uint64_t free;
-};
-
-struct kt_block_dev {
-	char name[64];
-	bool rotational;
-	char scheduler[32]; /* the one in brackets */
 };
 
 /* The holder of one area's lock (run/kvmtune/<area>.lock). */
@@ -102,29 +135,27 @@ struct kt_host_facts {
 	pid_t ksm_rival_pid;
 	unsigned n_pools;
 	struct kt_hugepage_pool *pools;
-	unsigned n_blocks;
-	struct kt_block_dev *blocks;
 	unsigned n_areas;
 	struct kt_area_holder *areas;
 	unsigned n_domains;
 	struct kt_check_domain *domains;
 	/* Set by the front-end: memory kept for the host itself (Red Hat's example: 4 GiB). */
 	uint64_t host_reserve;
+	/* Set by the front-end: vCPUs per host CPU above which the host is warned. */
+	unsigned vcpu_ratio;
 };
 
 /* Reads everything but the domains below ctx's root. ret is cleared by kt_host_facts_clear. */
 int kt_host_facts_read(const struct kt_ctx *ctx, struct kt_host_facts *ret);
 /*
- * Takes a domain's XML; -EBADMSG (nothing added) when it is not one. Each disk's host block
- * device is looked up below ctx's root (the device a /dev source names, or the one holding
- * an image file).
+ * Takes a domain's XML; -EBADMSG (nothing added) when it is not one. Each disk is resolved
+ * below ctx's root to the physical disks beneath it, by kvm_iosched's resolver.
  */
 int kt_host_facts_add_domain(const struct kt_ctx *ctx, struct kt_host_facts *h, const char *xml,
 			     size_t len, bool active);
 void kt_host_facts_clear(struct kt_host_facts *h);
 const struct kt_hugepage_pool *kt_host_facts_pool(const struct kt_host_facts *h, int node,
 						  uint64_t page_size);
-const struct kt_block_dev *kt_host_facts_block(const struct kt_host_facts *h, const char *name);
 
 /* One line of the report. */
 struct kt_check_result {
@@ -165,7 +196,14 @@ uint64_t kt_check_swap_needed(uint64_t ram, uint64_t host_reserve, uint64_t comm
 
 /* Overcommit beyond this many times RAM fails whatever the swap. */
 #define KT_CHECK_OVERCOMMIT_MAX 10
-/* vCPUs per host CPU above which a host is warned: kvmtune's threshold. */
-#define KT_CHECK_VCPU_RATIO_WARN 4
+/*
+ * vCPUs per host CPU above which a host is warned (--vcpu-ratio): Red Hat's "KVM should
+ * safely support guests with loads under 100% at a ratio of five vCPUs ... to one physical
+ * CPU" (RHEL 7 Virtualization Deployment and Administration Guide, 7.3 "Overcommitting
+ * Virtualized CPUs"; the same in RHEL 10's "Optimizing virtual machine CPU performance").
+ */
+#define KT_CHECK_VCPU_RATIO_WARN 5
+/* --vcpu-ratio's bound: Nova's historic default cpu_allocation_ratio of 16, four times. */
+#define KT_CHECK_VCPU_RATIO_MAX 64
 /* 4 GiB: the host reserve of Red Hat's worked example, kvmtune's default. */
 #define KT_CHECK_HOST_RESERVE (4ULL << 30)

@@ -372,7 +372,8 @@ int kt_mig_compare(const struct kt_mig_facts *local, const struct kt_mig_facts *
 		    "guests with host-model or host-passthrough CPUs cannot move there: give "
 		    "them "
 		    "a named CPU model both hosts have",
-		    "%s lacks %zu CPU flags this host has: %s", other, n, list);
+		    "%s lacks %zu CPU %s this host has: %s", other, n,
+		    kt_plural(n, "flag", "flags"), list);
 	if (!rep->n || strcmp(rep->items[rep->n - 1].check, "peer-cpu") != 0)
 		ADD("peer-cpu", KT_CHECK_PASS, NULL,
 		    "%s %s on both, %s has every CPU flag of this host", local->cpu_vendor,
@@ -392,7 +393,8 @@ int kt_mig_compare(const struct kt_mig_facts *local, const struct kt_mig_facts *
 							k > 1 ? ", " : "", local->domains.v[i]);
 		ADD("peer-domains", KT_CHECK_FAIL,
 		    "a domain cannot move to a host that has one of the same name: rename one",
-		    "%zu domains are defined on both hosts: %s", n, list);
+		    "%zu %s defined on both hosts: %s", n,
+		    kt_plural(n, "domain is", "domains are"), list);
 	} else {
 		ADD("peer-domains", KT_CHECK_PASS, NULL,
 		    "no domain name of this host is taken on %s", other);

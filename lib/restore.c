@@ -27,6 +27,23 @@ static const struct area areas[] = {
 	{ "kvm_iosched-", KT_IOSCHED_LOCK, kt_iosched_restore_journal },
 };
 
+static const struct area *area_of(const char *journal)
+{
+	const struct area *a = NULL;
+
+	for (size_t i = 0; i < KT_ELEMENTSOF(areas); i++)
+		if (strncmp(journal, areas[i].prefix, strlen(areas[i].prefix)) == 0)
+			a = &areas[i];
+	return a;
+}
+
+const char *kt_restore_journal_area(const char *journal)
+{
+	const struct area *a = area_of(journal);
+
+	return a ? a->lock : NULL;
+}
+
 struct orphans {
 	const struct kt_ctx *ctx;
 	const char *holder;
@@ -37,13 +54,10 @@ struct orphans {
 static int restore_one(void *data, const char *name)
 {
 	struct orphans *o = data;
-	const struct area *a = NULL;
+	const struct area *a = area_of(name);
 	struct kt_lock_info info;
 	int r;
 
-	for (size_t i = 0; i < KT_ELEMENTSOF(areas); i++)
-		if (strncmp(name, areas[i].prefix, strlen(areas[i].prefix)) == 0)
-			a = &areas[i];
 	if (!a) {
 		kt_warn(o->ctx, "journal %s belongs to nothing this kvmtune tunes, ignoring", name);
 		return 0;

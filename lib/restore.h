@@ -10,3 +10,7 @@
  * Returns how many were restored, or the first error after trying them all.
  */
 int kt_restore_orphans(const struct kt_ctx *ctx, const char *holder);
+
+/* The lock area a journal's tuning holds ("ksm", "pin", "iosched"), from its name; NULL for
+ * hugepages (a lock per page size) and for names no area writes. */
+const char *kt_restore_journal_area(const char *journal);

@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import unittest
 import zlib
 
@@ -95,7 +96,7 @@ class TestCheck(FixtureRoot):
         for r in doc["results"]:
             by.setdefault(r["check"], []).append(r)
         self.assertEqual([r["level"] for r in by["hugepages"]], ["FAIL", "FAIL"])
-        self.assertIn("domains need 8 pages of 1.0 GiB, the pool has 4", by["hugepages"][0]["message"])
+        self.assertIn("1 domain needs 8 pages of 1.0 GiB, the pool has 4", by["hugepages"][0]["message"])
         self.assertEqual(by["disk-scheduler"][0]["level"], "WARN")
         self.assertIn("web1 disk vda is on sda", by["disk-scheduler"][0]["message"])
         self.assertEqual(by["memory-overcommit"][0]["level"], "PASS")
@@ -114,7 +115,7 @@ class TestCheck(FixtureRoot):
         doc = self.check_json("--uri=test:///default", rc=0)
         self.assertEqual(doc["domains"], ["test"])
         mem = [r for r in doc["results"] if r["check"] == "memory-overcommit"][0]
-        self.assertIn("1 domains commit 8.0 GiB", mem["message"])
+        self.assertIn("1 domain commits 8.0 GiB", mem["message"])
 
     def test_unreachable_libvirt_warns(self):
         doc = self.check_json("--uri=qemu+unix:///system?socket=/nonexistent", rc=0)
@@ -137,14 +138,31 @@ class TestCheck(FixtureRoot):
     def test_text_output(self):
         code, out, _ = run(self.root, "check", "--domains-dir=" + self.domains)
         self.assertEqual(code, 1)
-        self.assertRegex(out, r"(?m)^FAIL  hugepages +domains need 8 pages")
+        self.assertRegex(out, r"(?m)^FAIL  hugepages +1 domain needs 8 pages")
         self.assertRegex(out, r"(?m)^ +hint: raise nr_hugepages")
         self.assertRegex(out, r"(?m)^\d+ passed, \d+ warnings, 2 failed$")
+
+    def test_counts_in_the_singular(self):
+        # kvm-dense active and nothing holding KSM: exactly one warning.
+        self.write("etc/tuned/active_profile", "kvm-dense\n")
+        self.write("dom/a.xml", "<domain type='kvm'><name>a</name><memory unit='GiB'>1</memory>"
+                   "<vcpu>1</vcpu></domain>")
+        code, out, _ = run(self.root, "check", "--domains-dir=" + os.path.join(self.root, "dom"))
+        self.assertEqual(code, 0)
+        self.assertRegex(out, r"(?m)^\d+ passed, 1 warning, 0 failed$")
+        self.assertIn("1 domain commits 1.0 GiB", out)
+        self.assertIn("1 vCPU on 4 CPUs", out)
+        self.assertNotRegex(out, r"\b1 (domains|vCPUs|CPUs|disks|pages|warnings)\b")
 
     def test_bad_arguments(self):
         self.assertEqual(run(self.root, "check", "--host-reserve=lots")[0], 2)
         self.assertEqual(run(self.root, "check", "--uri=none", "--domains-dir=/x")[0], 2)
         self.assertEqual(run(self.root, "check", "extra")[0], 2)
+        for bad in ("0", "65", "2.5", "many"):
+            code, out, err = run(self.root, "check", "--vcpu-ratio=" + bad)
+            self.assertEqual((code, out), (2, ""), bad)
+            self.assertEqual(err, "kvmtune: error: --vcpu-ratio=%s is invalid: expected vCPUs "
+                                  "per host CPU, an integer 1..64\n" % bad)
         code, _, err = run(self.root, "check", "--domains-dir=/nonexistent")
         self.assertEqual(code, 1)
         self.assertIn("--domains-dir=/nonexistent", err)
@@ -186,7 +204,7 @@ class TestPeer(FixtureRoot):
         other["cpu"]["flags"].remove("avx512f")
         by = self.peer(other, rc=0)
         self.assertEqual(by["peer-cpu"]["level"], "WARN")
-        self.assertIn("kvm-b lacks 1 CPU flags this host has: avx512f", by["peer-cpu"]["message"])
+        self.assertIn("kvm-b lacks 1 CPU flag this host has: avx512f", by["peer-cpu"]["message"])
         self.assertEqual(by["peer-network"]["level"], "PASS")
         self.assertEqual(by["peer-domains"]["level"], "PASS")
         other.update(domains=["web1"], bridges=[])
@@ -218,6 +236,18 @@ class TestStatus(FixtureRoot):
         self.hold("ksm", "tuned instance kvm_ksm (mode dynamic)", "kvm_ksm-kvm_ksm")
         self.write("run/kvmtune/hugepages-2048kB.lock", "")
         self.write("sys/kernel/mm/ksm/pages_sharing", "2048\n")
+        # The KSM controller's state file as lib/ksmctl-state.c writes it; pid 1 runs in
+        # the fixture. A pinning journal nobody holds.
+        self.now = int(time.time())
+        self.write("run/kvmtune/ksm-controller.state",
+                   "owner=tuned instance kvm_ksm\nmode=dynamic\nphase=merging\nsince=%d\n"
+                   "decided=%d\nreason=guests 3072 MiB + threshold above RAM: merging\n"
+                   "guests_mib=3072\nguests_rss_mib=2900\nthreshold_mib=6553\n"
+                   "available_mib=20000\npsi_some_avg10=1.50\nsaved_mib=12.5\n"
+                   "ksmd_cpu_seconds=3.25\npid=1\n" % (self.now - 60, self.now - 30))
+        self.write("var/lib/kvmtune/kvm_pin-kvm_pin.journal",
+                   journal_text([("uri", "qemu:///system"), ("9f1c.id", "4"),
+                                 ("9f1c.name", "db1"), ("9f1c.vcpu0", "0-3")]))
 
     def test_json(self):
         code, out, err = run(self.root, "status", "--json")
@@ -239,6 +269,17 @@ class TestStatus(FixtureRoot):
         self.assertIn("truncated", journals["pin-x"]["corrupt"])
         self.assertTrue(os.path.exists(os.path.join(self.root, "var/lib/kvmtune/pin-x.journal")))
         self.assertEqual(doc["ksm"]["saved_bytes"], 2048 * os.sysconf("SC_PAGE_SIZE"))
+        ctl = {c["area"]: c for c in doc["controllers"]}
+        self.assertEqual(sorted(ctl), ["ksm", "pin"])
+        self.assertEqual((ctl["ksm"]["source"], ctl["ksm"]["stale"], ctl["ksm"]["decided"]),
+                         ("state", False, self.now - 30))
+        self.assertGreaterEqual(ctl["ksm"]["age_seconds"], 30)
+        self.assertEqual(ctl["ksm"]["ksm"]["phase"], "merging")
+        self.assertEqual(ctl["ksm"]["ksm"]["reason"], "guests 3072 MiB + threshold above RAM: merging")
+        self.assertEqual(ctl["ksm"]["ksm"]["inputs"]["guests_rss_mib"], 2900)
+        self.assertEqual((ctl["pin"]["journal"], ctl["pin"]["stale"], ctl["pin"]["owner"]),
+                         ("kvm_pin-kvm_pin", True, None))
+        self.assertEqual(ctl["pin"]["subjects"], [{"name": "db1", "items": "vcpu0"}])
         pools = {(p["node"], p["page_size"]): p["total"] for p in doc["hugepage_pools"]}
         self.assertEqual(pools[(None, 2 << 20)], 1024)
         self.assertEqual(pools[(1, 1 << 30)], 2)
@@ -266,6 +307,24 @@ class TestStatus(FixtureRoot):
             ("node", "1"), ("page_size", str(1 << 30))))], 2)
         self.assertEqual(samples[("kvmtune_hugepages_free", (
             ("node", "all"), ("page_size", str(2 << 20))))], 1024)
+        self.assertEqual(samples[("kvmtune_ksm_controller_up", ())], 1)
+        self.assertEqual(samples[("kvmtune_ksm_controller_phase", (("phase", "merging"),))], 1)
+        self.assertEqual(samples[("kvmtune_ksm_controller_phase", (("phase", "settled"),))], 0)
+        self.assertEqual(samples[("kvmtune_ksm_controller_info", (
+            ("mode", "dynamic"), ("owner", "tuned instance kvm_ksm")))], 1)
+        self.assertEqual(samples[("kvmtune_ksm_controller_last_decision_timestamp_seconds", ())],
+                         self.now - 30)
+        self.assertEqual(samples[("kvmtune_ksm_controller_guests_resident_bytes", ())], 2900 << 20)
+        self.assertEqual(samples[("kvmtune_ksm_controller_memory_pressure_ratio", ())], 0.015)
+        self.assertEqual(samples[("kvmtune_ksm_controller_saved_bytes", ())], 12.5 * (1 << 20))
+        self.assertEqual(samples[("kvmtune_controller_journal_subjects", (
+            ("area", "pin"), ("journal", "kvm_pin-kvm_pin")))], 1)
+        self.assertAlmostEqual(samples[("kvmtune_controller_journal_written_timestamp_seconds", (
+            ("area", "pin"), ("journal", "kvm_pin-kvm_pin")))], time.time(), delta=60)
+        # Prometheus' conventions: base units, _timestamp_seconds, _info with value 1.
+        for name, _ in samples:
+            self.assertRegex(name, r"^kvmtune_[a-z0-9_]+$")
+            self.assertNotRegex(name, r"_(mib|percent|ms)$")
 
     def test_text(self):
         code, out, _ = run(self.root, "status")
@@ -274,6 +333,15 @@ class TestStatus(FixtureRoot):
                               r"journal kvm_ksm-kvm_ksm\)$")
         self.assertRegex(out, r"(?m)^kvm_ksm-kvm_ksm +run +0 +0$")
         self.assertIn("nobody holds it", out)
+        self.assertRegex(out, r"(?m)^Controller: +tuned instance kvm_ksm, mode dynamic, phase "
+                              r"merging since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+ s ago\)$")
+        self.assertRegex(out, r"(?m)^Last decision: +\S+ \S+ UTC \(3\d s ago\): guests 3072 MiB "
+                              r"\+ threshold above RAM: merging$")
+        self.assertRegex(out, r"(?m)^Inputs: +guests 3072 MiB \(resident 2900 MiB\)")
+        self.assertRegex(out, r"(?m)^Pinning: +journal kvm_pin-kvm_pin, written .*, held by nobody "
+                              r"now: 1 domain: db1 \(vcpu0\)$")
+        self.assertRegex(out, r"(?m)^I/O schedulers: +none")
+        self.assertNotRegex(out, r"\b1 (domains|devices|CPUs|vCPUs|pages)\b")
 
 
 class TestStatusBareHost(FixtureRoot):
@@ -292,6 +360,9 @@ class TestStatusBareHost(FixtureRoot):
         self.assertEqual(code, 0, err)
         names = {f.name for f in text_string_to_metric_families(out)}
         self.assertIn("kvmtune_ksm_available", names)
+        self.assertIn("kvmtune_ksm_controller_up", names)
+        self.assertNotIn("kvmtune_ksm_controller_phase", names)
+        self.assertEqual(doc["controllers"], [])
 
 
 if __name__ == "__main__":

@@ -192,7 +192,7 @@ static const struct peer_case peer_cases[] = {
 	{ "no NX", no_nx, "peer-cpu", KT_CHECK_FAIL, "NX is on here and off on b" },
 	{ "32-bit", bits32, "peer-cpu", KT_CHECK_FAIL, "64-bit here, 32-bit on b" },
 	{ "fewer flags", fewer_flags, "peer-cpu", KT_CHECK_WARN, "b lacks 6 CPU flags this host has: vme, pae, nx, lm, avx2, avx512f" },
-	{ "a name on both", same_name, "peer-domains", KT_CHECK_FAIL, "1 domains are defined on both hosts: db1" },
+	{ "a name on both", same_name, "peer-domains", KT_CHECK_FAIL, "1 domain is defined on both hosts: db1" },
 	{ "no names on both", NULL, "peer-domains", KT_CHECK_PASS, "no domain name" },
 	{ "a bridge missing", bridge, "peer-network", KT_CHECK_FAIL, "use bridges b lacks: br0" },
 	{ "a network missing", network, "peer-network", KT_CHECK_FAIL, "use libvirt networks b lacks: san" },
