@@ -15,13 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned line = 0;
 	char *text;
 
-	if (size > 65536)
+	/* Text up to the first NUL: what a file read for inih holds. */
+	if (size > 65536 || !(text = strndup((const char *)data, size)))
 		return 0;
-	text = malloc(size + 1);
-	if (!text)
-		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	/* Both the profile format and the variables file format (no section needed). */
 	for (int section_less = 0; section_less < 2; section_less++) {
 		if (kt_profile_conf_parse(text, section_less, &c, &line) < 0)
