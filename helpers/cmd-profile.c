@@ -23,22 +23,23 @@
 
 void kt_cmd_profile_help(void)
 {
-	printf("Usage: kvmtune profile new NAME --from PROFILE [--dir=DIR]\n"
-	       "       kvmtune profile lint [--json] NAME|DIR\n"
-	       "       kvmtune profile options [--man] [TYPE...]\n"
-	       "       kvmtune profile dirs\n"
-	       "Each also takes --system-dir=DIR and --user-dir=DIR (the directories tuned loads\n"
-	       "profiles from; built in: %s and %s).\n\n"
-	       "new      write DIR/NAME/tuned.conf (DIR: the user profile directory) with\n"
-	       "         include=PROFILE and every variable of PROFILE and option of its kvmtune\n"
-	       "         sections commented out, with its value and meaning; refuses a NAME\n"
-	       "         that is not 1..64 of [A-Za-z0-9_.-] or a profile that exists\n"
-	       "lint     check a profile (by name, or the directory holding its tuned.conf):\n"
-	       "         includes, ${variables}, and every kvm_* section's options with the\n"
-	       "         plugin's own check and messages; exit status 1 when anything is wrong\n"
-	       "options  the options of kvmtune's plugins, with their defaults and meanings\n"
-	       "dirs     the profile directories used\n",
-	       KT_TUNED_SYSTEM_DIR, KT_TUNED_USER_DIR);
+	printf(
+	    "Usage: kvmtune profile new NAME --from PROFILE [--dir=DIR]\n"
+	    "       kvmtune profile lint [--json] NAME|DIR\n"
+	    "       kvmtune profile options [--man] [TYPE...]\n"
+	    "       kvmtune profile dirs\n"
+	    "Each also takes --system-dir=DIR and --user-dir=DIR (the directories tuned loads\n"
+	    "profiles from; built in: %s and %s).\n\n"
+	    "new      write DIR/NAME/tuned.conf (DIR: the user profile directory) with\n"
+	    "         include=PROFILE and every variable of PROFILE and option of its kvmtune\n"
+	    "         sections commented out, with its value and meaning; refuses a NAME\n"
+	    "         that is not 1..64 of [A-Za-z0-9_.-] or a profile that exists\n"
+	    "lint     check a profile (by name, or the directory holding its tuned.conf):\n"
+	    "         includes, ${variables}, and every kvm_* section's options with the\n"
+	    "         plugin's own check and messages; exit status 1 when anything is wrong\n"
+	    "options  the options of kvmtune's plugins, with their defaults and meanings\n"
+	    "dirs     the profile directories used\n",
+	    KT_TUNED_SYSTEM_DIR, KT_TUNED_USER_DIR);
 }
 
 enum { OPT_SYSTEM_DIR = 0x100, OPT_USER_DIR, OPT_DIR, OPT_FROM, OPT_JSON, OPT_MAN };
@@ -55,14 +56,14 @@ struct profile_args {
 static int parse_args(int argc, char **argv, struct profile_args *a)
 {
 	static const struct option opts[] = {
-		{ "system-dir", required_argument, NULL, OPT_SYSTEM_DIR },
-		{ "user-dir", required_argument, NULL, OPT_USER_DIR },
-		{ "dir", required_argument, NULL, OPT_DIR },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "man", no_argument, NULL, OPT_MAN },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"system-dir", required_argument, NULL, OPT_SYSTEM_DIR},
+	    {"user-dir", required_argument, NULL, OPT_USER_DIR},
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"man", no_argument, NULL, OPT_MAN},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -102,8 +103,8 @@ static bool absolute(const char *what, const char *dir)
 {
 	if (dir && dir[0] == '/')
 		return true;
-	fprintf(stderr, "kvmtune: error: %s=%s is invalid: expected an absolute directory\n", what,
-		dir ? dir : "");
+	fprintf(stderr, "kvmtune: error: %s=%s is invalid: expected an absolute directory\n",
+		what, dir ? dir : "");
 	return false;
 }
 
@@ -135,9 +136,11 @@ static int cmd_new(struct kt_ctx *ctx, const struct kt_profile_dirs *dirs, const
 	r = kt_profile_load(ctx, dirs, a->from, print_report, NULL, &parent);
 	if (r < 0)
 		return 1;
-	/* tuned applies such a profile too, logging the same errors: the text is still right. */
+	/* tuned applies such a profile too, logging the same errors: the text is still right.
+	 */
 	if (r > 0)
-		fprintf(stderr, "kvmtune: warning: %s has %d error%s (above), which %s inherits\n",
+		fprintf(stderr,
+			"kvmtune: warning: %s has %d error%s (above), which %s inherits\n",
 			a->from, r, r == 1 ? "" : "s", name);
 	r = kt_profile_new_text(&parent, a->from, name, &text);
 	kt_profile_clear(&parent);
@@ -185,7 +188,7 @@ static void lint_line(void *data, enum kt_log_prio prio, const char *text)
 static int cmd_lint(struct kt_ctx *ctx, const struct kt_profile_dirs *dirs, const char *what,
 		    bool json)
 {
-	struct lint_out o = { json, 0, 0, 0 };
+	struct lint_out o = {json, 0, 0, 0};
 	char path[PATH_MAX];
 	const char *target = what;
 	int r;
@@ -199,7 +202,8 @@ static int cmd_lint(struct kt_ctx *ctx, const struct kt_profile_dirs *dirs, cons
 			fprintf(stderr, "kvmtune: error: %s: path too long\n", what);
 			return 1;
 		}
-		/* ./x and x/.. read as a person wrote them (below --root, the path may not exist). */
+		/* ./x and x/.. read as a person wrote them (below --root, the path may not
+		 * exist). */
 		if (strcmp(kt_ctx_root(ctx), "/") == 0 && realpath(path, cwd))
 			snprintf(path, sizeof(path), "%s", cwd);
 		target = path;
@@ -212,11 +216,11 @@ static int cmd_lint(struct kt_ctx *ctx, const struct kt_profile_dirs *dirs, cons
 		printf(", \"messages\": [");
 	r = kt_profile_lint(ctx, dirs, target, lint_line, &o);
 	if (json) {
-		printf("%s], \"errors\": %u, \"warnings\": %u, \"ok\": %s}\n", o.n ? "\n  " : "",
-		       o.errors, o.warnings, r == 0 ? "true" : "false");
+		printf("%s], \"errors\": %u, \"warnings\": %u, \"ok\": %s}\n",
+		       o.n ? "\n  " : "", o.errors, o.warnings, r == 0 ? "true" : "false");
 	} else if (r >= 0)
-		printf("%s: %u error%s, %u warning%s\n", what, o.errors, o.errors == 1 ? "" : "s",
-		       o.warnings, o.warnings == 1 ? "" : "s");
+		printf("%s: %u error%s, %u warning%s\n", what, o.errors,
+		       o.errors == 1 ? "" : "s", o.warnings, o.warnings == 1 ? "" : "s");
 	return r == 0 ? 0 : 1;
 }
 
@@ -237,7 +241,8 @@ static int cmd_options(int argc, char **argv, bool man)
 {
 	for (int k = 0; k < argc; k++)
 		if (!kt_profile_plugin(argv[k])) {
-			fprintf(stderr, "kvmtune: error: %s is not a plugin of kvmtune\n", argv[k]);
+			fprintf(stderr, "kvmtune: error: %s is not a plugin of kvmtune\n",
+				argv[k]);
 			return 2;
 		}
 	for (size_t i = 0, shown = 0; i < kt_profile_n_plugins; i++) {
@@ -281,8 +286,8 @@ static int cmd_options(int argc, char **argv, bool man)
 
 int kt_cmd_profile(struct kt_ctx *ctx, int argc, char **argv)
 {
-	struct profile_args a = { KT_TUNED_SYSTEM_DIR, KT_TUNED_USER_DIR, NULL, NULL, false,
-				  false };
+	struct profile_args a = {
+	    KT_TUNED_SYSTEM_DIR, KT_TUNED_USER_DIR, NULL, NULL, false, false};
 	struct kt_profile_dirs dirs;
 	const char *sub;
 	int r;
@@ -296,7 +301,7 @@ int kt_cmd_profile(struct kt_ctx *ctx, int argc, char **argv)
 	}
 	if (!absolute("--system-dir", a.system_dir) || !absolute("--user-dir", a.user_dir))
 		return 2;
-	dirs = (struct kt_profile_dirs){ { a.system_dir, a.user_dir }, 2 };
+	dirs = (struct kt_profile_dirs){{a.system_dir, a.user_dir}, 2};
 	sub = argv[optind++];
 	if (strcmp(sub, "options") == 0)
 		return cmd_options(argc - optind, argv + optind, a.man);

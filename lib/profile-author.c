@@ -79,8 +79,9 @@ static int lint_unit(const struct kt_ctx *ctx, const struct kt_profile *p,
 		char types[160], line[400];
 
 		types_text(types, sizeof(types));
-		snprintf(line, sizeof(line), "[%s]: type=%s is not a kvmtune plugin: expected one of %s",
-			 u->name, u->type, types);
+		snprintf(line, sizeof(line),
+			 "[%s]: type=%s is not a kvmtune plugin: expected one of %s", u->name,
+			 u->type, types);
 		lint_report(l, KT_LOG_ERR, line);
 		return 0;
 	}
@@ -98,11 +99,13 @@ static int lint_unit(const struct kt_ctx *ctx, const struct kt_profile *p,
 		if (function) {
 			char line[600];
 
-			/* tuned runs the function when it applies the profile; it runs here never. */
-			snprintf(line, sizeof(line),
-				 "%s: %s=%s calls a tuned function: its value is checked when tuned "
-				 "applies the profile",
-				 l->prefix, u->opts.items[i].key, v);
+			/* tuned runs the function when it applies the profile; it runs here
+			 * never. */
+			snprintf(
+			    line, sizeof(line),
+			    "%s: %s=%s calls a tuned function: its value is checked when tuned "
+			    "applies the profile",
+			    l->prefix, u->opts.items[i].key, v);
 			lint_report(l, KT_LOG_INFO, line);
 			continue;
 		}
@@ -131,7 +134,7 @@ out:
 int kt_profile_lint(const struct kt_ctx *ctx, const struct kt_profile_dirs *dirs,
 		    const char *name_or_dir, kt_profile_report_fn fn, void *data)
 {
-	struct lint l = { fn, data, 0, "" };
+	struct lint l = {fn, data, 0, ""};
 	struct kt_profile p;
 	int r;
 
@@ -171,7 +174,8 @@ static void KT_PRINTF(2, 3) add(struct text *t, const char *fmt, ...)
 	}
 	t->s = n;
 	va_start(ap, fmt);
-	vsnprintf(t->s + t->len, (size_t)len + 1, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+	vsnprintf(t->s + t->len, (size_t)len + 1, fmt,
+		  ap); // NOLINT(clang-analyzer-valist.Uninitialized)
 	va_end(ap);
 	t->len += (size_t)len;
 }
@@ -195,21 +199,23 @@ static void uses(const struct kt_profile *p, const char *name, char *buf, size_t
 int kt_profile_new_text(const struct kt_profile *parent, const char *parent_name,
 			const char *name, char **ret)
 {
-	struct text t = { NULL, 0, false };
+	struct text t = {NULL, 0, false};
 	const char *summary = kt_kvlist_get(&parent->main, "summary");
 
-	add(&t, "#\n# %s: a tuned profile built on %s (written by kvmtune profile new).\n"
-		"# Every line that starts with '#' and holds name=value is a setting of %s you\n"
-		"# can change: uncomment it and set your value. Then check and apply it:\n"
-		"#   kvmtune profile lint %s && tuned-adm profile %s && tuned-adm verify\n#\n\n",
+	add(&t,
+	    "#\n# %s: a tuned profile built on %s (written by kvmtune profile new).\n"
+	    "# Every line that starts with '#' and holds name=value is a setting of %s you\n"
+	    "# can change: uncomment it and set your value. Then check and apply it:\n"
+	    "#   kvmtune profile lint %s && tuned-adm profile %s && tuned-adm verify\n#\n\n",
 	    name, parent_name, parent_name, name, name);
 	add(&t, "[main]\nsummary=%s (%s with local changes)\ninclude=%s\n", name, parent_name,
 	    parent_name);
 	if (summary)
 		add(&t, "# %s: %s\n", parent_name, summary);
 	/* The variables the options use: the others are the parents' own workings. */
-	add(&t, "\n[variables]\n# %s's variables the options use, with the values they have on "
-		"this host:\n",
+	add(&t,
+	    "\n[variables]\n# %s's variables the options use, with the values they have on "
+	    "this host:\n",
 	    parent_name);
 	for (size_t i = 0; i < parent->variables.n; i++) {
 		const char *var = parent->variables.items[i].key;
@@ -219,9 +225,10 @@ int kt_profile_new_text(const struct kt_profile *parent, const char *parent_name
 		if (!*used)
 			continue;
 		add(&t, "# used by %s%s\n#%s=%s\n", used,
-		    kt_kvlist_get(&parent->functions, var) ? "; tuned computes it when it applies "
-							     "the profile"
-							   : "",
+		    kt_kvlist_get(&parent->functions, var)
+			? "; tuned computes it when it applies "
+			  "the profile"
+			: "",
 		    var, parent->variables.items[i].value);
 	}
 	for (size_t i = 0; i < parent->n; i++) {
@@ -242,16 +249,17 @@ int kt_profile_new_text(const struct kt_profile *parent, const char *parent_name
 
 			/* A meaning that says what unset does needs no note of it. */
 			add(&t, "# %s%s\n#%s=%s\n", o->meaning,
-			    set		  ? ""
-			    : *o->def	  ? " (default)"
+			    set				  ? ""
+			    : *o->def			  ? " (default)"
 			    : strstr(o->meaning, "unset") ? ""
-						  : " (unset: left alone)",
+							  : " (unset: left alone)",
 			    o->name, set ? set : o->def);
 		}
 		for (size_t k = 0; k < u->opts.n; k++)
 			if (!kt_profile_plugin_option(pl, u->opts.items[k].key))
-				add(&t, "# set by %s, not an option of %s\n#%s=%s\n", parent_name,
-				    u->type, u->opts.items[k].key, u->opts.items[k].value);
+				add(&t, "# set by %s, not an option of %s\n#%s=%s\n",
+				    parent_name, u->type, u->opts.items[k].key,
+				    u->opts.items[k].value);
 	}
 	if (t.oom) {
 		free(t.s);
@@ -269,8 +277,7 @@ int kt_profile_create(const struct kt_ctx *ctx, const struct kt_profile_dirs *di
 	int r;
 
 	if (!kt_profile_name_valid(name)) {
-		kt_err(ctx,
-		       "profile name '%s' is invalid: expected " KT_PROFILE_NAME_RULE,
+		kt_err(ctx, "profile name '%s' is invalid: expected " KT_PROFILE_NAME_RULE,
 		       name);
 		return -EINVAL;
 	}

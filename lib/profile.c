@@ -114,13 +114,14 @@ static char *conf_reader(char *str, int num, void *stream)
 int kt_profile_conf_parse(const char *text, bool section_less, struct kt_profile_conf *ret,
 			  unsigned *ret_line)
 {
-	struct kt_profile_conf c = { NULL, 0 };
-	struct conf_parse p = { &c, section_less, 0 };
+	struct kt_profile_conf c = {NULL, 0};
+	struct conf_parse p = {&c, section_less, 0};
 	const char *pos = text;
 	unsigned line = 1;
 	int r;
 
-	/* inih reads lines of at most KT_PROFILE_LINE_MAX characters: a longer one is refused. */
+	/* inih reads lines of at most KT_PROFILE_LINE_MAX characters: a longer one is refused.
+	 */
 	for (const char *t = text; *t; line++) {
 		size_t len = strcspn(t, "\n");
 
@@ -203,7 +204,8 @@ struct report {
 	unsigned errors;
 };
 
-static void KT_PRINTF(3, 4) report(struct report *rp, enum kt_log_prio prio, const char *fmt, ...)
+static void KT_PRINTF(3, 4)
+    report(struct report *rp, enum kt_log_prio prio, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -224,8 +226,8 @@ static void dirs_text(const struct kt_profile_dirs *dirs, char *buf, size_t size
 
 	buf[0] = '\0';
 	for (unsigned i = dirs->n; i-- > 0 && len < size;)
-		len += (size_t)snprintf(buf + len, size - len, "%s%s", i + 1 < dirs->n ? ", " : "",
-					dirs->dir[i]);
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					i + 1 < dirs->n ? ", " : "", dirs->dir[i]);
 }
 
 /* ---- loading and merging ---- */
@@ -256,10 +258,18 @@ const struct kt_profile_unit *kt_profile_unit(const struct kt_profile *p, const 
 
 /* Keys tuned's Unit takes for itself; the rest are the plugin's options. */
 static const char *const unit_keys[] = {
-	"type",		 "enabled",	  "replace",	 "drop",	"devices",
-	"devices_udev_regex", "cpuinfo_regex", "uname_regex", "script_pre", "script_post",
-	/* tuned's unit manager takes it out of the options (2.20), its Unit from 2.25 on. */
-	"priority",
+    "type",
+    "enabled",
+    "replace",
+    "drop",
+    "devices",
+    "devices_udev_regex",
+    "cpuinfo_regex",
+    "uname_regex",
+    "script_pre",
+    "script_post",
+    /* tuned's unit manager takes it out of the options (2.20), its Unit from 2.25 on. */
+    "priority",
 };
 
 static bool is_unit_key(const char *key)
@@ -407,7 +417,8 @@ static int include_one(struct load *l, const char *from, const char *spec)
 
 	if (!kt_profile_name_valid(name)) {
 		report(&l->rp, KT_LOG_ERR,
-		       "%s: include=%s is invalid: expected profile names of " KT_PROFILE_NAME_RULE,
+		       "%s: include=%s is invalid: expected profile names "
+		       "of " KT_PROFILE_NAME_RULE,
 		       from, spec);
 		return 0;
 	}
@@ -458,15 +469,15 @@ static int include_one(struct load *l, const char *from, const char *spec)
 
 static int load_file(struct load *l, const char *name, const char *conf_path, const char *dir)
 {
-	struct kt_profile_conf c = { NULL, 0 };
+	struct kt_profile_conf c = {NULL, 0};
 	kt_cleanup_free char *text = NULL;
 	const struct kt_profile_section *main_s;
 	unsigned line = 0;
 	int r;
 
 	if (l->depth == DEPTH_MAX) {
-		report(&l->rp, KT_LOG_ERR, "/%s: includes nest deeper than %d profiles", conf_path,
-		       DEPTH_MAX);
+		report(&l->rp, KT_LOG_ERR, "/%s: includes nest deeper than %d profiles",
+		       conf_path, DEPTH_MAX);
 		return 0;
 	}
 	r = kt_kvlist_set(&l->p->files, conf_path, name);
@@ -509,7 +520,8 @@ static int load_file(struct load *l, const char *name, const char *conf_path, co
 			goto pop;
 		}
 		snprintf(from, sizeof(from), "/%s", conf_path);
-		for (char *w = strtok_r(list, ",; \t", &save); w; w = strtok_r(NULL, ",; \t", &save)) {
+		for (char *w = strtok_r(list, ",; \t", &save); w;
+		     w = strtok_r(NULL, ",; \t", &save)) {
 			r = include_one(l, from, w);
 			if (r < 0)
 				goto pop;
@@ -644,23 +656,26 @@ static void expand_into(const struct kt_profile *p, const char *v, size_t n, con
 					buf_add(b, v, (size_t)(close - v) + 1);
 					(*unresolved)++;
 					report(rp, KT_LOG_DEBUG,
-					       "%s: ${%.*s} is not defined: left as written", where,
-					       (int)len, name);
+					       "%s: ${%.*s} is not defined: left as written",
+					       where, (int)len, name);
 				} else {
-					const char *via = len < sizeof(key)
-								  ? kt_kvlist_get(&p->undefined, key)
-								  : NULL;
+					const char *via =
+					    len < sizeof(key)
+						? kt_kvlist_get(&p->undefined, key)
+						: NULL;
 
 					buf_add(b, v, (size_t)(close - v) + 1);
 					(*unresolved)++;
 					if (via)
-						report(rp, KT_LOG_ERR,
-						       "%s: ${%.*s} is not defined: its value %s "
-						       "uses a variable nothing defines",
-						       where, (int)len, name, via);
+						report(
+						    rp, KT_LOG_ERR,
+						    "%s: ${%.*s} is not defined: its value %s "
+						    "uses a variable nothing defines",
+						    where, (int)len, name, via);
 					else
 						report(rp, KT_LOG_ERR,
-						       "%s: ${%.*s} is not defined: no [variables] "
+						       "%s: ${%.*s} is not defined: no "
+						       "[variables] "
 						       "entry of the profile or its includes "
 						       "defines it",
 						       where, (int)len, name);
@@ -676,7 +691,7 @@ static int expand(const struct kt_profile *p, const char *value, const char *whe
 		  struct report *rp, bool lenient, char **ret, unsigned *ret_unresolved,
 		  bool *ret_function)
 {
-	struct buf b = { NULL, 0, 0, false };
+	struct buf b = {NULL, 0, 0, false};
 	unsigned unresolved = 0;
 	bool function = false;
 
@@ -698,7 +713,7 @@ int kt_profile_expand(const struct kt_profile *p, const char *value, const char 
 		      kt_profile_report_fn fn, void *data, char **ret, unsigned *ret_unresolved,
 		      bool *ret_function)
 {
-	struct report rp = { fn, data, 0 };
+	struct report rp = {fn, data, 0};
 
 	return expand(p, value, where, &rp, false, ret, ret_unresolved, ret_function);
 }
@@ -713,9 +728,10 @@ static int variable_add(struct load *l, const char *name, const char *value, con
 
 	for (const char *c = name; *c; c++)
 		if (!is_word(*c)) {
-			report(&l->rp, KT_LOG_ERR,
-			       "%s: variable name '%s' is invalid: expected letters, digits and _",
-			       where, name);
+			report(
+			    &l->rp, KT_LOG_ERR,
+			    "%s: variable name '%s' is invalid: expected letters, digits and _",
+			    where, name);
 			return 0;
 		}
 	snprintf(w, sizeof(w), "%s %s", where, name);
@@ -737,14 +753,14 @@ static int variable_add(struct load *l, const char *name, const char *value, con
 /* A variables file: key=value lines, with or without sections, every one a variable. */
 static int variables_file(struct load *l, const char *path, const char *where)
 {
-	struct kt_profile_conf c = { NULL, 0 };
+	struct kt_profile_conf c = {NULL, 0};
 	kt_cleanup_free char *text = NULL;
 	unsigned line = 0;
 	int r;
 
 	if (path[0] != '/') {
-		report(&l->rp, KT_LOG_ERR, "%s include=%s is invalid: expected an absolute path",
-		       where, path);
+		report(&l->rp, KT_LOG_ERR,
+		       "%s include=%s is invalid: expected an absolute path", where, path);
 		return 0;
 	}
 	r = kt_read_file(l->ctx, path + 1, &text, NULL);
@@ -760,8 +776,8 @@ static int variables_file(struct load *l, const char *path, const char *where)
 	}
 	for (size_t i = 0; r == 0 && i < c.n; i++)
 		for (size_t k = 0; r == 0 && k < c.s[i].opts.n; k++)
-			r = variable_add(l, c.s[i].opts.items[k].key, c.s[i].opts.items[k].value,
-					 path);
+			r = variable_add(l, c.s[i].opts.items[k].key,
+					 c.s[i].opts.items[k].value, path);
 	kt_profile_conf_clear(&c);
 	return r;
 }
@@ -797,7 +813,7 @@ int kt_profile_load(const struct kt_ctx *ctx, const struct kt_profile_dirs *dirs
 		    struct kt_profile *ret)
 {
 	struct kt_profile p;
-	struct load l = { ctx, dirs, &p, { fn, data, 0 }, { NULL }, 0 };
+	struct load l = {ctx, dirs, &p, {fn, data, 0}, {NULL}, 0};
 	kt_cleanup_free char *dir = NULL, *conf = NULL;
 	const char *name;
 	int r;
@@ -807,8 +823,9 @@ int kt_profile_load(const struct kt_ctx *ctx, const struct kt_profile_dirs *dirs
 		size_t len = strlen(name_or_dir);
 
 		if (name_or_dir[0] != '/') {
-			report(&l.rp, KT_LOG_ERR, "%s is invalid: expected a profile name or an "
-						  "absolute directory",
+			report(&l.rp, KT_LOG_ERR,
+			       "%s is invalid: expected a profile name or an "
+			       "absolute directory",
 			       name_or_dir);
 			return -EINVAL;
 		}
@@ -834,7 +851,8 @@ int kt_profile_load(const struct kt_ctx *ctx, const struct kt_profile_dirs *dirs
 		r = kt_profile_find(ctx, dirs, name_or_dir, &dir);
 		if (r == -ENOENT) {
 			dirs_text(dirs, dirs_buf, sizeof(dirs_buf));
-			report(&l.rp, KT_LOG_ERR, "no profile '%s' in %s", name_or_dir, dirs_buf);
+			report(&l.rp, KT_LOG_ERR, "no profile '%s' in %s", name_or_dir,
+			       dirs_buf);
 		}
 		if (r < 0)
 			return r;

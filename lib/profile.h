@@ -42,8 +42,9 @@ struct kt_profile_conf {
  * Parses tuned.conf text as tuned's ConfigParser does: '=' separates, '#' and ';' start a
  * comment line, " #" starts a comment after a value. -EBADMSG with *ret_line set for a line
  * that is not a [section] or name=value, an option before the first section, or a line
- * other than a comment longer than KT_PROFILE_LINE_MAX. Sections of the variables file format (no section at
- * all) are read by passing section_less: options before any section go to section "".
+ * other than a comment longer than KT_PROFILE_LINE_MAX. Sections of the variables file format
+ * (no section at all) are read by passing section_less: options before any section go to
+ * section "".
  */
 int kt_profile_conf_parse(const char *text, bool section_less, struct kt_profile_conf *ret,
 			  unsigned *ret_line);

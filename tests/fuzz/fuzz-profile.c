@@ -38,11 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				if (!c.s[i].name || !c.s[i].opts.items[k].key)
 					abort();
-				if (kt_profile_expand(&p, v, "fuzz", NULL, NULL, &out, &unresolved,
-						      &function) < 0)
+				if (kt_profile_expand(&p, v, "fuzz", NULL, NULL, &out,
+						      &unresolved, &function) < 0)
 					abort();
 				/* Without a reference nothing changes. */
-				if (!strstr(v, "${") && (strcmp(out, v) != 0 || unresolved || function))
+				if (!strstr(v, "${") &&
+				    (strcmp(out, v) != 0 || unresolved || function))
 					abort();
 				free(out);
 			}
