@@ -7,6 +7,7 @@ BINDIR ?= $(PREFIX)/bin
 SCHEMADIR ?= $(PREFIX)/share/kvmtune/schemas
 DESTDIR ?=
 SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
 # tuned runs under the system interpreter, not whatever python3 is first on PATH.
 PYTHON ?= /usr/bin/python3
 
@@ -65,14 +66,38 @@ TUNED_PLUGINS_DIR ?= $(shell $(PYTHON) -c 'import os, tuned.plugins; print(os.pa
 TUNED_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "SYSTEM_PROFILES_DIR", None) or getattr(c, "SYSTEM_PROFILE_DIR", None) or c.LOAD_DIRECTORIES[0])')
 # tuned loads profile functions (${f:name:...}) from the package next to its plugins.
 TUNED_FUNCTIONS_DIR ?= $(patsubst %/plugins,%,$(TUNED_PLUGINS_DIR))/profiles/functions
+# tuned 2.23 moved user profiles to /etc/tuned/profiles (USER_PROFILES_DIR): `kvmtune profile`
+# has both directories built in, as this tuned names them.
+TUNED_USER_PROFILES_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(getattr(c, "USER_PROFILES_DIR", None) or c.LOAD_DIRECTORIES[-1])' 2>/dev/null)
+TUNED_RECOMMEND_DIR ?= $(shell $(PYTHON) -c 'import tuned.consts as c; print(c.RECOMMEND_DIRECTORIES[0])' 2>/dev/null)
 PLUGINS := $(wildcard plugins/*.py)
 FUNCTIONS := $(wildcard plugins/functions/function_*.py)
 PROFILES := $(notdir $(wildcard profiles/*))
 
 .PHONY: bench all check check-unit check-python check-python-asan check-asan check-integration check-fuzz check-all \
-	fuzz lint install uninstall clean
+	check-man fuzz lint man install uninstall clean
 
-all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT)
+all: $(B)/libkvmtune.a $(B)/kvmtune $(EXT) man
+
+# The man pages; the plugins' options in tuned-profiles-kvm(7) come from the same table as
+# `kvmtune profile new` and lint (lib/profile-options.c).
+MAN_PAGES := $(B)/man/kvmtune.8 $(B)/man/tuned-profiles-kvm.7
+man: $(MAN_PAGES)
+
+$(B)/man/kvmtune.8: packaging/kvmtune.8
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(B)/man/tuned-profiles-kvm.7: packaging/tuned-profiles-kvm.7.in $(B)/kvmtune
+	@mkdir -p $(dir $@)
+	$(B)/kvmtune profile options --man > $@.options
+	sed -e '/^@PLUGIN_OPTIONS@$$/{r $@.options' -e 'd;}' $< > $@
+	rm -f $@.options
+
+# Every man page renders without a warning (what man -l shows).
+check-man: $(MAN_PAGES)
+	@for m in $(MAN_PAGES); do out=$$(LC_ALL=C.UTF-8 groff -man -ww -z $$m 2>&1); \
+		if [ -n "$$out" ]; then echo "$$m:"; echo "$$out"; exit 1; fi; echo "$$m: no warnings"; done
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,6 +110,10 @@ $(B)/kvmtune: $(HELPER_OBJ) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(HELPER_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
 
 $(EXT_OBJ) $(EXT_ASAN_OBJ): OBJ_CFLAGS = $(EXT_CFLAGS)
+# Without tuned at build time, the directories of tuned <= 2.22 (cmd-profile.c's defaults).
+$(B)/helpers/cmd-profile.o: OBJ_CFLAGS = \
+	$(if $(TUNED_PROFILES_DIR),-DKT_TUNED_SYSTEM_DIR=\"$(TUNED_PROFILES_DIR)\") \
+	$(if $(TUNED_USER_PROFILES_DIR),-DKT_TUNED_USER_DIR=\"$(TUNED_USER_PROFILES_DIR)\")
 
 $(EXT): $(EXT_OBJ) $(EXT_SYM) $(B)/libkvmtune.a
 	$(CC) $(ALL_CFLAGS) $(EXT_LDFLAGS) -o $@ $(EXT_OBJ) $(B)/libkvmtune.a $(LDFLAGS) $(LIBS)
@@ -157,7 +186,7 @@ check-integration: all
 check-all:
 	tests/run-all
 
-lint:
+lint: check-man
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem --library=python -Ilib -Iplugins/_kvmtune lib helpers \
 		plugins/_kvmtune
@@ -167,6 +196,7 @@ lint:
 install: all
 	@test -n "$(TUNED_PLUGINS_DIR)" || { echo "tuned is not importable by $(PYTHON): install tuned or set TUNED_PLUGINS_DIR" >&2; exit 1; }
 	@test -n "$(TUNED_PROFILES_DIR)" || { echo "cannot find tuned's profile directory: set TUNED_PROFILES_DIR" >&2; exit 1; }
+	@test -n "$(TUNED_RECOMMEND_DIR)" || { echo "cannot find tuned's recommend.d directory: set TUNED_RECOMMEND_DIR" >&2; exit 1; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(TUNED_PLUGINS_DIR)
 	install -m 0755 $(B)/kvmtune $(DESTDIR)$(BINDIR)/kvmtune
 	install -d $(DESTDIR)$(SCHEMADIR)
@@ -175,6 +205,9 @@ install: all
 	install -m 0644 $(PLUGINS) $(DESTDIR)$(TUNED_PLUGINS_DIR)/
 	install -d $(DESTDIR)$(TUNED_FUNCTIONS_DIR)
 	install -m 0644 $(FUNCTIONS) $(DESTDIR)$(TUNED_FUNCTIONS_DIR)/
+	install -D -m 0644 $(B)/man/kvmtune.8 $(DESTDIR)$(MANDIR)/man8/kvmtune.8
+	install -D -m 0644 $(B)/man/tuned-profiles-kvm.7 $(DESTDIR)$(MANDIR)/man7/tuned-profiles-kvm.7
+	install -D -m 0644 recommend.d/40-kvmtune.conf $(DESTDIR)$(TUNED_RECOMMEND_DIR)/40-kvmtune.conf
 	for p in $(PROFILES); do \
 		install -d $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p; \
 		install -m 0644 profiles/$$p/* $(DESTDIR)$(TUNED_PROFILES_DIR)/$$p/; done
@@ -187,6 +220,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kvmtune $(DESTDIR)$(TUNED_PLUGINS_DIR)/_kvmtune.abi3.so
 	rm -rf $(DESTDIR)$(SCHEMADIR)
+	rm -f $(DESTDIR)$(MANDIR)/man8/kvmtune.8 $(DESTDIR)$(MANDIR)/man7/tuned-profiles-kvm.7 \
+		$(DESTDIR)$(TUNED_RECOMMEND_DIR)/40-kvmtune.conf
 	for f in $(notdir $(PLUGINS)); do \
 		rm -f $(DESTDIR)$(TUNED_PLUGINS_DIR)/$$f $(DESTDIR)$(TUNED_PLUGINS_DIR)/__pycache__/$${f%.py}.*; done
 	for f in $(notdir $(FUNCTIONS)); do \

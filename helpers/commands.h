@@ -20,6 +20,8 @@ int kt_cmd_ksm(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_ksm_help(void);
 int kt_cmd_iosched(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_iosched_help(void);
+int kt_cmd_profile(struct kt_ctx *ctx, int argc, char **argv);
+void kt_cmd_profile_help(void);
 int kt_cmd_restore(struct kt_ctx *ctx, int argc, char **argv);
 void kt_cmd_restore_help(void);
 int kt_cmd_check(struct kt_ctx *ctx, int argc, char **argv);

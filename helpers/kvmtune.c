@@ -13,6 +13,8 @@ static const struct kt_command commands[] = {
 	{ "pin", "vCPU, emulator and iothread pinning of the guests", kt_cmd_pin, kt_cmd_pin_help },
 	{ "iosched", "the guests' disks, the devices beneath them and their I/O schedulers",
 	  kt_cmd_iosched, kt_cmd_iosched_help },
+	{ "profile", "write and check tuned profiles built on kvmtune's", kt_cmd_profile,
+	  kt_cmd_profile_help },
 	{ "restore", "put back what a killed tuned left applied", kt_cmd_restore,
 	  kt_cmd_restore_help },
 	{ "status", "what kvmtune manages on this host, and who controls it", kt_cmd_status,

@@ -144,6 +144,20 @@ static void drop_entries(struct kt_kvlist *kv, const char *uuid)
 	*kv = keep;
 }
 
+int kt_pin_options_read(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
+			struct kt_topology **ret_topology, struct kt_pin_options *ret)
+{
+	int r = kt_topology_read(ctx, ret_topology);
+
+	if (r < 0) {
+		kt_err(ctx, "cannot read the CPU topology below %s: %s", kt_ctx_root(ctx),
+		       strerror(-r));
+		*ret_topology = NULL;
+		return r;
+	}
+	return kt_pin_options_parse(ctx, *ret_topology, opts, ret);
+}
+
 int kt_pin_tuning_new(struct kt_ctx *ctx, const char *journal, const char *holder,
 		      const struct kt_kvlist *opts, struct kt_pin_tuning **ret)
 {
@@ -163,12 +177,7 @@ int kt_pin_tuning_new(struct kt_ctx *ctx, const char *journal, const char *holde
 	t->lock_fd = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	snprintf(t->journal, sizeof(t->journal), "%s", journal);
-	r = kt_topology_read(ctx, &t->topo);
-	if (r < 0)
-		kt_err(ctx, "cannot read the CPU topology below %s: %s", kt_ctx_root(ctx),
-		       strerror(-r));
-	if (r == 0)
-		r = kt_pin_options_parse(ctx, t->topo, opts, &t->o);
+	r = kt_pin_options_read(ctx, opts, &t->topo, &t->o);
 	if (r == 0)
 		r = kt_lock_take(ctx, KT_PIN_LOCK, holder ? holder : "kvmtune", journal, &t->lock_fd);
 	if (r == 0) {
@@ -755,13 +764,9 @@ int kt_pin_plan_only(struct kt_ctx *ctx, struct kt_virt *v, const struct kt_kvli
 
 	memset(&t, 0, sizeof(t));
 	t.ctx = ctx;
-	r = kt_topology_read(ctx, &t.topo);
-	if (r < 0) {
-		kt_err(ctx, "cannot read the CPU topology below %s: %s", kt_ctx_root(ctx),
-		       strerror(-r));
+	r = kt_pin_options_read(ctx, opts, &t.topo, &t.o);
+	if (r < 0 && !t.topo)
 		return r;
-	}
-	r = kt_pin_options_parse(ctx, t.topo, opts, &t.o);
 	if (r == 0) {
 		r = kt_virt_running(v, &doms, &n, &err);
 		if (r < 0)

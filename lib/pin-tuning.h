@@ -17,6 +17,14 @@
 struct kt_pin_tuning;
 
 /*
+ * The CPU topology read and opts checked against it, as a tuning does before anything else:
+ * each bad option logged. The caller frees *ret_topology (kt_topology_free), set even when
+ * the options are bad; NULL when the topology could not be read.
+ */
+int kt_pin_options_read(const struct kt_ctx *ctx, const struct kt_kvlist *opts,
+			struct kt_topology **ret_topology, struct kt_pin_options *ret);
+
+/*
  * Checks opts, takes the pin lock for holder (-EBUSY, logged with the holder, when another
  * has it) and reads the journal a killed predecessor left: its originals stay the
  * originals. Domains are pinned by kt_pin_tuning_sync() and the events.

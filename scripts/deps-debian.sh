@@ -18,9 +18,10 @@ BUILD=(gcc make pkg-config python3-dev libvirt-dev libnuma-dev libinih-dev libxm
 # tuned runs the plugins; the command and the extension link libvirt's client library
 # and inih; tuned needs the system D-Bus.
 RUNTIME=(tuned dbus libvirt0 libinih1)
-# Unit tests, sanitizers, the fuzz targets and lint; unshare runs the tuned 2.25 test
-# in its own mount namespace (that tuned's Python dependencies are bookworm's tuned's).
-TEST=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy util-linux)
+# Unit tests, sanitizers, the fuzz targets and lint (groff checks the man pages); unshare
+# runs the tuned 2.25 test in its own mount namespace (that tuned's Python dependencies
+# are bookworm's tuned's).
+TEST=(libcmocka-dev clang libclang-rt-14-dev cppcheck clang-tidy groff-base util-linux)
 # kvmtune check's JSON schemas and Prometheus metrics, read back by the real parsers.
 TEST+=(python3-jsonschema python3-prometheus-client)
 # make deb, make rpm, lintian and the Ansible role (tests/packages, test-package.sh)

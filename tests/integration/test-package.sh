@@ -33,14 +33,16 @@ SOURCE_INSTALL=
 PROFILES_DIR_EXISTED=
 
 # What make install leaves in the system's tuned and in /usr/local, whichever branch ran
-# it: plugins, the extension, their byte code, profiles that are directories, the command
-# and its data.
+# it: plugins, the extension, their byte code, the recommend.d rule (the package has one
+# of its own there), profiles that are directories, the command, its man pages and data.
 source_install_files() {
 	local f
 	for f in "$PLUGINS_DIR"/_kvmtune.abi3.so "$PLUGINS_DIR"/kvmtune_tuned.py \
 		"$PLUGINS_DIR"/plugin_kvm_*.py "$PLUGINS_DIR"/__pycache__/kvmtune_tuned.* \
 		"$PLUGINS_DIR"/__pycache__/plugin_kvm_*.* "${PLUGINS_DIR%/plugins}"/profiles/functions/function_kvmtune_*.py \
-		"${PLUGINS_DIR%/plugins}"/profiles/functions/__pycache__/function_kvmtune_*.* /usr/local/bin/kvmtune; do
+		"${PLUGINS_DIR%/plugins}"/profiles/functions/__pycache__/function_kvmtune_*.* /usr/local/bin/kvmtune \
+		/usr/lib/tuned/recommend.d/40-kvmtune.conf /usr/local/share/man/man8/kvmtune.8 \
+		/usr/local/share/man/man7/tuned-profiles-kvm.7; do
 		[ -e "$f" ] && echo "$f"
 	done
 	for f in /usr/lib/tuned/kvm-* /usr/lib/tuned/profiles/kvm-* /usr/local/share/kvmtune; do

@@ -5,9 +5,10 @@
 # installed into that tree, and the daemon runs in a private mount namespace where the
 # tree's tuned package, /usr/lib/tuned, a fresh copy of its /etc/tuned, /run/tuned,
 # /var/lib/tuned, /var/log/tuned and kvmtune's journal directory hide the system's, which
-# stay untouched. Apply kvm-dense, verify, switch, off, a killed tuned restarted: KSM
-# ends as it was. Then kvm-latency on 2.25's cpu-partitioning, through kvmtune's profile
-# functions.
+# stay untouched. Apply kvm-dense, verify, switch, off, a killed tuned restarted, and a
+# profile of one's own that kvmtune profile new (built against this tuned) writes into
+# tuned 2.25's user profile directory: KSM ends as it was. Then kvm-latency on 2.25's
+# cpu-partitioning, through kvmtune's profile functions.
 #
 # --fetch only fills the cache (scripts/deps-debian.sh --test does). Environment:
 # KT_TUNED_CACHE (default /var/cache/kvmtune/tuned-2.25) holds the tree; delete it to
@@ -84,6 +85,15 @@ outside() {
 		summary
 		exit 1
 	fi
+
+	# kvmtune profile built against this tuned, as make does against the installed one.
+	if ! PYTHONPATH=$TREE/usr/lib/python3/dist-packages make -s B=build/tuned-$WANT \
+		build/tuned-$WANT/kvmtune >/dev/null; then
+		failure "kvmtune built against tuned $WANT"
+		summary
+		exit 1
+	fi
+	export KT_TUNED_KVMTUNE=$PWD/build/tuned-$WANT/kvmtune
 
 	if ! err=$(unshare --mount true 2>&1); then
 		failure "a private mount namespace for tuned $WANT: $err"
@@ -178,6 +188,23 @@ inside() {
 	expect "tuned-adm profile virtual-host after the crash" tuned-adm profile virtual-host
 	expect_eq "after the crash: originals from the journal" "$(ksm_snapshot)" "$before"
 	expect "after the crash: the journal is gone" test ! -e $JOURNAL
+
+	# 5. A profile of one's own, written by kvmtune profile new where this tuned loads it.
+	local kt=$KT_TUNED_KVMTUNE conf=/etc/tuned/profiles/my-dense/tuned.conf
+	expect_eq "kvmtune profile dirs: tuned $WANT's" "$($kt profile dirs)" \
+		"$(printf 'system /usr/lib/tuned/profiles\nuser   /etc/tuned/profiles')"
+	expect_eq "profile new my-dense --from kvm-dense" \
+		"$($kt profile new my-dense --from kvm-dense 2>&1)" $conf
+	sed -i 's/^#stable_node_chains_prune_millisecs=$/stable_node_chains_prune_millisecs=2345/' $conf
+	expect "profile lint my-dense" $kt profile lint my-dense
+	expect "tuned-adm profile my-dense" tuned-adm profile my-dense
+	sleep 2
+	expect "my-dense: tuned-adm verify passes" tuned-adm verify
+	expect_eq "my-dense: its prune interval in effect" \
+		"$(ksm_get stable_node_chains_prune_millisecs)" 2345
+	[ -e $KSM/smart_scan ] && expect_eq "my-dense: kvm-dense's smart_scan too" "$(ksm_get smart_scan)" 1
+	expect "tuned-adm profile virtual-host after my-dense" tuned-adm profile virtual-host
+	expect_eq "after my-dense: every knob back" "$(ksm_snapshot)" "$before"
 
 	# The whole log of both daemons, which no other tuned shares.
 	expect_eq "no error in tuned's log" "$(grep -c ' ERROR ' $TUNED_LOG)" 0

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The .deb as make deb builds it (dpkg-buildpackage -us -uc -b): lintian clean, every
 # plugin and profile of the tree where tuned 2.20 and tuned >= 2.23 load it, the
-# variables files as conffiles, the man page, the tuned.service drop-in, Depends on tuned
+# variables files as conffiles, the man pages (rendered without a warning), the
+# recommend.d rule, the tuned.service drop-in, Depends on tuned
 # without an upper bound and on the shared libraries, and maintainer scripts that neither
 # restart tuned nor switch its profile. Touches nothing of the host: installing the
 # package is tests/integration/test-package.sh.
@@ -30,8 +31,8 @@ expect_eq "lintian: no error or warning (overrides carry their reason)" \
 	"$(grep -E '^[EW]: ' <<<"$tags")" ""
 
 files=$(dpkg-deb -c "$deb" | awk '{ print $6 ($7 == "->" ? " -> " $8 : "") }' | sed 's|^\./|/|')
-for f in /usr/bin/kvmtune $PLUGINS/_kvmtune.abi3.so /usr/share/man/man1/kvmtune.1.gz \
-	/usr/share/man/man7/tuned-profiles-kvmtune.7.gz \
+for f in /usr/bin/kvmtune $PLUGINS/_kvmtune.abi3.so /usr/share/man/man8/kvmtune.8.gz \
+	/usr/share/man/man7/tuned-profiles-kvm.7.gz /usr/lib/tuned/recommend.d/40-kvmtune.conf \
 	/usr/lib/systemd/system/tuned.service.d/kvmtune.conf; do
 	expect "$f" grep -qx "$f" <<<"$files"
 done
@@ -72,6 +73,13 @@ dpkg-deb -x "$deb" "$root"
 expect "the drop-in runs restore --orphans before tuned" \
 	grep -qx 'ExecStartPre=-/usr/bin/kvmtune restore --orphans' \
 	"$root/usr/lib/systemd/system/tuned.service.d/kvmtune.conf"
+for m in usr/share/man/man8/kvmtune.8.gz usr/share/man/man7/tuned-profiles-kvm.7.gz; do
+	expect_eq "$m renders without a warning" \
+		"$(zcat "$root/$m" | LC_ALL=C.UTF-8 groff -man -ww -z 2>&1)" ""
+done
+expect "kvmtune profile has this tuned's user profile directory built in" \
+	grep -qx "user   $(/usr/bin/python3 -c 'import tuned.consts as c; print(getattr(c, "USER_PROFILES_DIR", None) or c.LOAD_DIRECTORIES[-1])')" \
+	<("$root/usr/bin/kvmtune" profile dirs)
 expect "kvm-dense reads its variables file" \
 	grep -qx 'include=/etc/tuned/kvm-dense-variables.conf' "$root/usr/lib/tuned/profiles/kvm-dense/tuned.conf"
 summary

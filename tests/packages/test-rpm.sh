@@ -24,9 +24,11 @@ check_rpm() {
 		/usr/lib/systemd/system/tuned.service.d/kvmtune.conf; do
 		expect "$name: $f" grep -qx "$f" <<<"$files"
 	done
-	expect "$name: the man page of the command" grep -q '^/usr/share/man/man1/kvmtune\.1' <<<"$files"
+	expect "$name: the man page of the command" grep -q '^/usr/share/man/man8/kvmtune\.8' <<<"$files"
 	expect "$name: the man page of the profiles" \
-		grep -q '^/usr/share/man/man7/tuned-profiles-kvmtune\.7' <<<"$files"
+		grep -q '^/usr/share/man/man7/tuned-profiles-kvm\.7' <<<"$files"
+	expect "$name: the recommend.d rule" \
+		grep -qx '/usr/lib/tuned/recommend.d/40-kvmtune.conf' <<<"$files"
 	for f in plugins/*.py; do
 		f=$(basename "$f")
 		expect "$name: plugin $f" grep -qx "$sitelib/tuned/plugins/$f" <<<"$files"
@@ -56,6 +58,7 @@ check_rpm() {
 		"$(grep -v -e '^/usr/bin/kvmtune$' -e "^$sitelib/tuned/plugins/" \
 			-e "^$sitelib/tuned/profiles/functions/\(__pycache__/\)\?function_kvmtune_" -e "^$profiles/kvm-" \
 			-e '^/etc/tuned/kvm-.*-variables\.conf$' -e '^/usr/lib/systemd/system/tuned\.service\.d' \
+			-e '^/usr/lib/tuned/recommend\.d/40-kvmtune\.conf$' \
 			-e '^/usr/share/\(man\|doc\|licenses\|kvmtune\)/' -e '^/usr/share/kvmtune$' -e '^/usr/lib/\.build-id' \
 			-e '^/var/lib/kvmtune$' <<<"$files")" ""
 	expect "$name: /var/lib/kvmtune is the package's, mode 0700" \
@@ -78,6 +81,14 @@ check_payload() {
 		"$root/usr/lib/systemd/system/tuned.service.d/kvmtune.conf"
 	expect "$name: kvm-dense reads its variables file" \
 		grep -qx 'include=/etc/tuned/kvm-dense-variables.conf' "$root$profiles/kvm-dense/tuned.conf"
+	# tuned moved user profiles to /etc/tuned/profiles along with the system ones.
+	expect_eq "$name: kvmtune profile writes where this tuned loads profiles" \
+		"$("$root/usr/bin/kvmtune" profile dirs)" \
+		"$(printf 'system %s\nuser   /etc/tuned%s' "$profiles" "${profiles#/usr/lib/tuned}")"
+	for m in "$root"/usr/share/man/man*/*; do
+		expect_eq "$name: $(basename "$m") renders without a warning" \
+			"$(zcat -f "$m" | LC_ALL=C.UTF-8 groff -man -ww -z 2>&1)" ""
+	done
 }
 
 build() { # NAME OUTDIR RPMBUILD-OPTION...
