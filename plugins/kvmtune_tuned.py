@@ -108,6 +108,7 @@ def init_instance(plugin, plugin_type, instance, dynamic=False):
     instance._has_static_tuning = True
     instance._has_dynamic_tuning = dynamic
     instance._kt_tuning = None
+    instance._kt_journal_kept = False
     plugin._contexts[instance.name] = make_context(prefix(plugin_type, instance))
 
 
@@ -162,8 +163,12 @@ def unapply_instance(plugin, plugin_type, instance, args, kwargs, restore_journa
     try:
         if tuning is not None:
             tuning.unapply(restore)
+            # Only a tuning left in place leaves a journal to put back later: an instance
+            # whose apply was refused has none, and asking for it would be an error.
+            instance._kt_journal_kept = not restore
             return restore
-        if restore and restore_journal is not None:
+        if restore and restore_journal is not None and instance._kt_journal_kept:
+            instance._kt_journal_kept = False
             restore_journal(plugin._contexts[instance.name], journal_name(plugin_type, instance))
     except (ValueError, OSError) as e:
         log.error("%s: %s" % (prefix(plugin_type, instance), reason(e)))

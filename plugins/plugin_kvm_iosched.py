@@ -61,7 +61,6 @@ class KvmIoschedPlugin(base.Plugin):
         # Guests that start or stop reach the tuning through libvirt's events, not tuned's
         # update.
         kt.init_instance(self, PLUGIN, instance)
-        instance._kt_journal_kept = False
 
     def _instance_cleanup(self, instance):
         kt.cleanup_instance(self, instance)
@@ -77,11 +76,5 @@ class KvmIoschedPlugin(base.Plugin):
         return kt.verify_instance(self, PLUGIN, instance, "iosched_verify")
 
     def _instance_unapply_static(self, instance, *args, **kwargs):
-        # Only a journal this instance left (ROLLBACK_NONE) is put back without a tuning.
-        kept = instance._kt_journal_kept
-        instance._kt_journal_kept = False
-        restored = kt.unapply_instance(self, PLUGIN, instance, args, kwargs,
-                                       (lambda ctx, journal: ctx.iosched_restore(journal))
-                                       if kept else None)
-        if restored is not None:
-            instance._kt_journal_kept = not restored
+        kt.unapply_instance(self, PLUGIN, instance, args, kwargs,
+                            lambda ctx, journal: ctx.iosched_restore(journal))

@@ -301,3 +301,14 @@ wait_for() {
 	for _ in $(seq $((limit * 10))); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
+
+# expect_orphans_restored DESCRIPTION OUTPUT: `kvmtune restore --orphans` counted every
+# journal that was in /var/lib/kvmtune before it ran (ORPHANS, set by orphans_count), at least one.
+orphans_count() { ORPHANS=$(find /var/lib/kvmtune -maxdepth 1 -name '*.journal' 2>/dev/null | wc -l); }
+expect_orphans_restored() {
+	local n
+	n=$(sed -n 's/^\([0-9]*\) journals\{0,1\} restored$/\1/p' <<<"$2")
+	if [ "${ORPHANS:-0}" -ge 1 ] && [ "$n" = "$ORPHANS" ]; then pass "$1 ($n)"
+	else failure "$1: counted '$n', expected the $ORPHANS journals present"; fi
+}
+

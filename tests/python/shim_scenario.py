@@ -137,6 +137,9 @@ def main():
         obs["applied"] = knobs()
         obs["journal"] = os.path.exists(JOURNAL)
         obs["verify"] = plugin.instance_verify_tuning(inst, False)
+        # A profile switch after the refusal: nothing was journalled, nothing to restore.
+        plugin.instance_unapply_tuning(inst, getattr(consts, "ROLLBACK_FULL", True))
+        obs["restored"] = knobs()
     else:
         inst = make_instance(plugin, "ksm", {"run": "1", "pages_to_scan": "${rate}",
                                              "use_zero_pages": "true", "advisor_mode": "none"})

@@ -130,6 +130,9 @@ class ShimTest(unittest.TestCase):
             self.assertFalse(obs["verify"])
             errors = [m for m in self.errors(obs) if "KSM left as it was" in m]
             self.assertEqual(len(errors), 1, obs["log"])
+            # The switch away asks for no journal: the refused instance wrote none.
+            self.assertEqual([m for m in self.errors(obs) if "journal" in m], [], version)
+            self.assertEqual(obs["restored"], obs["before"], version)
             for part in ("kvm_ksm[ksm]: ", "run=7 is invalid", "pages_to_scan=-5 is invalid: "
                          "expected an integer 0..100000", "advisor_mode=fast is invalid",
                          "unknown option 'bogus'", "mode=turbo is invalid: expected static, "
