@@ -50,29 +50,16 @@ PyObject *kt_py_hugepages_apply(PyObject *op, PyObject *args)
 	return kt_py_tuning_new(self, &hp_ops, t);
 }
 
-struct verify_acc {
-	PyObject *list;
-	bool failed;
-};
-
 static void verify_cb(void *data, const char *name, const char *want, const char *current,
 		      bool ok)
 {
-	struct verify_acc *acc = data;
-	PyObject *t;
-
-	if (acc->failed)
-		return;
-	t = Py_BuildValue("(sszO)", name, want, current, ok ? Py_True : Py_False);
-	if (!t || PyList_Append(acc->list, t) < 0)
-		acc->failed = true;
-	Py_XDECREF(t);
+	kt_py_verified_add(data, name, want, current, ok);
 }
 
 PyObject *kt_py_hugepages_verify(PyObject *op, PyObject *args)
 {
 	kt_py_context *self = (kt_py_context *)op;
-	struct verify_acc acc = { NULL, false };
+	struct kt_py_verified acc;
 	struct kt_kvlist kv = KT_KVLIST_INIT;
 	PyObject *opts;
 	int r;
@@ -80,12 +67,7 @@ PyObject *kt_py_hugepages_verify(PyObject *op, PyObject *args)
 	if (kt_py_check(self) < 0 ||
 	    !PyArg_ParseTuple(args, "O!:hugepages_verify", &PyDict_Type, &opts))
 		return NULL;
-	if (kt_py_kvlist_from_dict(opts, &kv) < 0) {
-		kt_kvlist_clear(&kv);
-		return NULL;
-	}
-	acc.list = PyList_New(0);
-	if (!acc.list) {
+	if (kt_py_kvlist_from_dict(opts, &kv) < 0 || kt_py_verified_init(&acc, false) < 0) {
 		kt_kvlist_clear(&kv);
 		return NULL;
 	}
@@ -93,11 +75,7 @@ PyObject *kt_py_hugepages_verify(PyObject *op, PyObject *args)
 	/* verify_cb builds Python objects: the GIL stays held. */
 	r = kt_hp_verify_options(self->ctx, &kv, verify_cb, &acc);
 	kt_kvlist_clear(&kv);
-	if (kt_py_call_end(self, r, KT_HP_DIR) < 0 || acc.failed) {
-		Py_DECREF(acc.list);
-		return NULL;
-	}
-	return acc.list;
+	return kt_py_verified_finish(self, &acc, r, KT_HP_DIR);
 }
 
 static int append_steal(PyObject *list, PyObject *item)

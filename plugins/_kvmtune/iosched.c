@@ -48,48 +48,30 @@ static int iosched_refresh(void *impl, bool force)
 	return kt_iosched_tuning_refresh(p->tuning, force);
 }
 
-struct verify_acc {
-	PyObject *list;
-	bool failed;
-};
-
+/* Called with the GIL released: kt_py_verified_add takes it. */
 static void verify_cb(void *data, const char *device, enum kt_iosched_knob knob, const char *want,
 		      const char *current, bool ok)
 {
-	struct verify_acc *acc = data;
 	char name[96];
-	PyObject *t;
-	PyGILState_STATE gil;
 
-	if (acc->failed)
-		return;
 	snprintf(name, sizeof(name), "%s.%s", device, kt_iosched_knob_name(knob));
-	gil = PyGILState_Ensure();
-	t = Py_BuildValue("(sszO)", name, want, current, ok ? Py_True : Py_False);
-	if (!t || PyList_Append(acc->list, t) < 0)
-		acc->failed = true;
-	Py_XDECREF(t);
-	PyGILState_Release(gil);
+	kt_py_verified_add(data, name, want, current, ok);
 }
 
 static PyObject *iosched_verify(void *impl)
 {
 	struct py_iosched *p = impl;
-	struct verify_acc acc = { PyList_New(0), false };
+	struct kt_py_verified acc;
 	int r;
 
-	if (!acc.list)
+	if (kt_py_verified_init(&acc, true) < 0)
 		return NULL;
 	kt_py_call_begin(p->owner);
 	/* Waits for an event's refresh to finish, which may want the GIL to log. */
 	Py_BEGIN_ALLOW_THREADS
 	r = kt_iosched_tuning_verify(p->tuning, verify_cb, &acc);
 	Py_END_ALLOW_THREADS
-	if (kt_py_call_end(p->owner, r, "/sys/class/block") < 0 || acc.failed) {
-		Py_DECREF(acc.list);
-		return NULL;
-	}
-	return acc.list;
+	return kt_py_verified_finish(p->owner, &acc, r, "/sys/class/block");
 }
 
 static const struct kt_py_tuning_ops iosched_ops = {
@@ -163,14 +145,13 @@ PyObject *kt_py_iosched_apply(PyObject *op, PyObject *args)
 PyObject *kt_py_iosched_verify(PyObject *op, PyObject *args)
 {
 	kt_py_context *self = (kt_py_context *)op;
-	struct verify_acc acc = { NULL, false };
+	struct kt_py_verified acc;
 	struct kt_kvlist kv = KT_KVLIST_INIT;
 	int r;
 
 	if (kt_py_check(self) < 0 || options_of(args, "O!:iosched_verify", NULL, NULL, &kv) < 0)
 		return NULL;
-	acc.list = PyList_New(0);
-	if (!acc.list) {
+	if (kt_py_verified_init(&acc, true) < 0) {
 		kt_kvlist_clear(&kv);
 		return NULL;
 	}
@@ -179,11 +160,7 @@ PyObject *kt_py_iosched_verify(PyObject *op, PyObject *args)
 	r = kt_iosched_verify_options(self->ctx, &kv, verify_cb, &acc);
 	Py_END_ALLOW_THREADS
 	kt_kvlist_clear(&kv);
-	if (kt_py_call_end(self, r, "/sys/class/block") < 0 || acc.failed) {
-		Py_DECREF(acc.list);
-		return NULL;
-	}
-	return acc.list;
+	return kt_py_verified_finish(self, &acc, r, "/sys/class/block");
 }
 
 PyObject *kt_py_iosched_restore(PyObject *op, PyObject *args)

@@ -72,52 +72,30 @@ PyObject *kt_py_ksm_apply(PyObject *op, PyObject *args)
 	return kt_py_tuning_new(self, &ksm_ops, t);
 }
 
-struct verify_acc {
-	PyObject *list;
-	bool failed;
-};
-
 static void verify_cb(void *data, enum kt_ksm_knob knob, const char *want, const char *current,
 		      bool ok)
 {
-	struct verify_acc *acc = data;
-	PyObject *t;
-
-	if (acc->failed)
-		return;
-	t = Py_BuildValue("(sszO)", kt_ksm_knob_name(knob), want, current, ok ? Py_True : Py_False);
-	if (!t || PyList_Append(acc->list, t) < 0)
-		acc->failed = true;
-	Py_XDECREF(t);
+	kt_py_verified_add(data, kt_ksm_knob_name(knob), want, current, ok);
 }
 
 PyObject *kt_py_ksm_verify(PyObject *op, PyObject *args)
 {
 	kt_py_context *self = (kt_py_context *)op;
-	struct verify_acc acc = { NULL, false };
+	struct kt_py_verified acc;
 	struct kt_kvlist kv = KT_KVLIST_INIT;
 	PyObject *opts;
 	int r;
 
 	if (kt_py_check(self) < 0 || !PyArg_ParseTuple(args, "O!:ksm_verify", &PyDict_Type, &opts))
 		return NULL;
-	if (kt_py_kvlist_from_dict(opts, &kv) < 0) {
-		kt_kvlist_clear(&kv);
-		return NULL;
-	}
-	acc.list = PyList_New(0);
-	if (!acc.list) {
+	if (kt_py_kvlist_from_dict(opts, &kv) < 0 || kt_py_verified_init(&acc, false) < 0) {
 		kt_kvlist_clear(&kv);
 		return NULL;
 	}
 	kt_py_call_begin(self);
 	r = kt_ksm_verify_options(self->ctx, &kv, verify_cb, &acc);
 	kt_kvlist_clear(&kv);
-	if (kt_py_call_end(self, r, KT_KSM_DIR) < 0 || acc.failed) {
-		Py_DECREF(acc.list);
-		return NULL;
-	}
-	return acc.list;
+	return kt_py_verified_finish(self, &acc, r, KT_KSM_DIR);
 }
 
 static PyObject *dict_from_values(const struct kt_ksm_values *vals)

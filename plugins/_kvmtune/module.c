@@ -104,6 +104,42 @@ int kt_py_call_end(kt_py_context *c, int r, const char *what)
 	return PyErr_Occurred() ? -1 : 0;
 }
 
+int kt_py_verified_init(struct kt_py_verified *v, bool gil)
+{
+	v->list = PyList_New(0);
+	v->failed = false;
+	v->gil = gil;
+	return v->list ? 0 : -1;
+}
+
+void kt_py_verified_add(struct kt_py_verified *v, const char *name, const char *want,
+			const char *current, bool ok)
+{
+	PyGILState_STATE gil = PyGILState_UNLOCKED;
+	PyObject *t;
+
+	if (v->failed)
+		return;
+	if (v->gil)
+		gil = PyGILState_Ensure();
+	t = Py_BuildValue("(sszO)", name, want, current, ok ? Py_True : Py_False);
+	if (!t || PyList_Append(v->list, t) < 0)
+		v->failed = true;
+	Py_XDECREF(t);
+	if (v->gil)
+		PyGILState_Release(gil);
+}
+
+PyObject *kt_py_verified_finish(kt_py_context *c, struct kt_py_verified *v, int r,
+				const char *what)
+{
+	if (kt_py_call_end(c, r, what) < 0 || v->failed) {
+		Py_CLEAR(v->list);
+		return NULL;
+	}
+	return v->list;
+}
+
 int kt_py_utf8(PyObject *o, const char *what, PyObject **ret_bytes, const char **ret)
 {
 	PyObject *s;

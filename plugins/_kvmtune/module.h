@@ -60,6 +60,23 @@ int kt_py_call_end(kt_py_context *c, int r, const char *what);
 int kt_py_utf8(PyObject *o, const char *what, PyObject **ret_bytes, const char **ret);
 /* dict[str, object] -> kt_kvlist; None values (options left unset) are skipped. */
 int kt_py_kvlist_from_dict(PyObject *dict, struct kt_kvlist *ret);
+
+/*
+ * What a verify call returns to the shim: a list of (name, wanted, current or None, ok).
+ * A library callback adds one result at a time; with gil, add() takes the GIL itself (for
+ * calls made with it released). finish() ends the call begun with kt_py_call_begin and
+ * returns the list, or NULL with an exception set.
+ */
+struct kt_py_verified {
+	PyObject *list;
+	bool failed;
+	bool gil;
+};
+int kt_py_verified_init(struct kt_py_verified *v, bool gil);
+void kt_py_verified_add(struct kt_py_verified *v, const char *name, const char *want,
+			const char *current, bool ok);
+PyObject *kt_py_verified_finish(kt_py_context *c, struct kt_py_verified *v, int r,
+				const char *what);
 /* A journal or instance name as the library accepts it, else ValueError. */
 int kt_py_check_name(const char *what, const char *name);
 /* A Tuning owning impl; on failure impl is unapplied without restoring. */

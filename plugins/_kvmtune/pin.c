@@ -85,7 +85,7 @@ static PyObject *pin_verify(void *impl)
 	struct py_pin *p = impl;
 	struct verify_acc acc = { NULL, 0, 0 };
 	struct kt_virt *v = NULL;
-	PyObject *list;
+	struct kt_py_verified list;
 
 	/* libvirt is asked without the GIL: the loop's thread may want it meanwhile. */
 	Py_BEGIN_ALLOW_THREADS
@@ -94,17 +94,15 @@ static PyObject *pin_verify(void *impl)
 		kt_virt_close(v);
 	}
 	Py_END_ALLOW_THREADS
-	list = PyList_New(0);
-	for (size_t i = 0; list && i < acc.n; i++) {
-		PyObject *t = Py_BuildValue("(sssO)", acc.items[i].what, acc.items[i].want,
-					    acc.items[i].current, acc.items[i].ok ? Py_True : Py_False);
-
-		if (!t || PyList_Append(list, t) < 0)
-			Py_CLEAR(list);
-		Py_XDECREF(t);
+	if (kt_py_verified_init(&list, false) == 0) {
+		for (size_t i = 0; i < acc.n; i++)
+			kt_py_verified_add(&list, acc.items[i].what, acc.items[i].want,
+					   acc.items[i].current, acc.items[i].ok);
+		if (list.failed)
+			Py_CLEAR(list.list);
 	}
 	free(acc.items);
-	return list;
+	return list.list;
 }
 
 static const struct kt_py_tuning_ops pin_ops = {
