@@ -312,3 +312,36 @@ expect_orphans_restored() {
 	else failure "$1: counted '$n', expected the $ORPHANS journals present"; fi
 }
 
+# dense_rollbacks BEFORE: with kvm-dense applied by the tuned this test started, a switch
+# to virtual-host, tuned-adm off, and a tuned killed with SIGKILL and restarted each give
+# KSM back exactly as BEFORE (ksm_snapshot) and leave no journal ($JOURNAL). Returns 1
+# when tuned cannot be restarted.
+dense_rollbacks() {
+	local before=$1 killed
+	expect "tuned-adm profile virtual-host" tuned-adm profile virtual-host
+	expect_eq "virtual-host: every knob back" "$(ksm_snapshot)" "$before"
+	expect "virtual-host: the journal is gone" test ! -e "$JOURNAL"
+
+	tuned-adm profile kvm-dense >/dev/null
+	dense_expected "kvm-dense again"
+	expect "tuned-adm off" tuned-adm off
+	expect_eq "off: every knob back" "$(ksm_snapshot)" "$before"
+
+	# The restarted tuned re-applies, and the switch restores the originals from the
+	# journal, not the values the first tuned wrote.
+	tuned-adm profile kvm-dense >/dev/null
+	dense_expected "before kill -9"
+	killed=$STARTED_TUNED_PID
+	kill -9 "$killed"
+	wait_gone "$killed"
+	STARTED_TUNED_PID=
+	dense_expected "after kill -9"
+	start_tuned || return 1
+	expect_eq "restarted tuned runs kvm-dense" \
+		"$(tuned-adm active | sed -n 's/^Current active profile: //p')" kvm-dense
+	dense_expected "after the restart"
+	expect "tuned-adm profile virtual-host after the crash" tuned-adm profile virtual-host
+	expect_eq "after the crash: originals from the journal" "$(ksm_snapshot)" "$before"
+	expect "after the crash: the journal is gone" test ! -e "$JOURNAL"
+}
+

@@ -50,32 +50,8 @@ expect "verify reports each knob" grep -q "verify: passed: 'kvm_ksm.use_zero_pag
 	<(log_since_mark)
 expect_eq "no error in tuned's log" "$(log_since_mark | grep -c ' ERROR ')" 0
 
-# 2. Switching to a profile without kvm_ksm restores every knob.
-expect "tuned-adm profile virtual-host" tuned-adm profile virtual-host
-expect_eq "virtual-host: every knob back" "$(ksm_snapshot)" "$before"
-expect "virtual-host: the journal is gone" test ! -e $JOURNAL
-
-# 3. tuned-adm off restores every knob.
-tuned-adm profile kvm-dense >/dev/null
-dense_expected "kvm-dense again"
-expect "tuned-adm off" tuned-adm off
-expect_eq "off: every knob back" "$(ksm_snapshot)" "$before"
-
-# 4. tuned killed after apply: the restarted tuned re-applies, and the switch restores
-#    the originals from the journal, not the values the first tuned wrote.
-tuned-adm profile kvm-dense >/dev/null
-dense_expected "before kill -9"
-killed=$STARTED_TUNED_PID
-kill -9 "$killed"
-wait_gone "$killed"
-STARTED_TUNED_PID=
-dense_expected "after kill -9"
-start_tuned || exit 1
-expect_eq "restarted tuned runs kvm-dense" "$(tuned-adm active | sed -n 's/^Current active profile: //p')" kvm-dense
-dense_expected "after the restart"
-expect "tuned-adm profile virtual-host after the crash" tuned-adm profile virtual-host
-expect_eq "after the crash: originals from the journal" "$(ksm_snapshot)" "$before"
-expect "after the crash: the journal is gone" test ! -e $JOURNAL
+# 2.-4. Switch, off, and a tuned killed and restarted: every knob back each time.
+dense_rollbacks "$before" || exit 1
 
 # 5. Invalid values: one error line naming option, value and what is allowed; nothing changes.
 mkdir -p /etc/tuned/kvmtune-test-bad
