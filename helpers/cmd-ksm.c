@@ -348,10 +348,10 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	while (cycles != 0) {
-		struct timespec wait = { (time_t)(cfg.interval_ms / 1000),
-					 (long)(cfg.interval_ms % 1000) * 1000000L };
+		struct kt_ksmctl_decision d;
+		unsigned ms = kt_ksmctl_runner_step(runner, &d) == 0 ? d.next_ms : cfg.interval_ms;
+		struct timespec wait = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
 
-		kt_ksmctl_runner_step(runner, NULL);
 		if (cycles > 0 && --cycles == 0)
 			break;
 		if (sigtimedwait(&stop_signals, NULL, &wait) > 0)

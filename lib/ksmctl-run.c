@@ -521,7 +521,13 @@ int kt_ksmctl_runner_step(struct kt_ksmctl_runner *r, struct kt_ksmctl_decision 
 
 static void thread_step(void *data)
 {
-	kt_ksmctl_runner_step(data, NULL);
+	struct kt_ksmctl_runner *r = data;
+	struct kt_ksmctl_decision d;
+
+	if (kt_ksmctl_runner_step(r, &d) == 0)
+		kt_runner_set_interval(r->thread, d.next_ms);
+	else
+		kt_runner_set_interval(r->thread, r->cfg.interval_ms);
 }
 
 int kt_ksmctl_runner_start(struct kt_ksmctl_runner *r)

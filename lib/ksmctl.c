@@ -9,11 +9,15 @@
  *
  * How fast: payoff-driven instead of ksmtuned's slow +300 pages/minute ramp. Engaging starts
  * at the full merge rate, held under a ksmd CPU budget, and no faster than a full scan of
- * the guests' memory per merge_pass_ms. Once a full scan of memory adds almost nothing
- * (settle_permille), a sweep of sweep_scans more full scans at a slower rate picks up what
- * the kernel's smart_scan skipped; when none of them adds as much, merging is done: the
- * rate drops to a trickle that keeps merged memory merged at next to no CPU. New guests,
- * memory pressure or a scan that finds new sharable pages start merging again.
+ * the guests' memory per merge_pass_ms. While the guests are still writing their memory
+ * (their resident memory grows fast), a scan would only look at pages about to change
+ * again, and age them for smart_scan: ksmd trickles then, and goes at the full rate
+ * within a sample (busy_interval_ms) of the guests holding still. Once a full scan of
+ * memory adds almost nothing (settle_permille), a sweep of sweep_scans more full scans at
+ * a slower pace picks up what the kernel's smart_scan skipped; when none of them adds as
+ * much, merging is done: the rate drops to a trickle that keeps merged memory merged at
+ * next to no CPU. New guests, memory pressure or a scan that finds new sharable pages
+ * start merging again.
  *
  * New memory: guests boot and fill their RAM over minutes, after the profile was applied.
  * A full scan at the trickle rate takes 43 minutes per GiB of guests, so waiting for one to
@@ -36,6 +40,11 @@ void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg)
 		.mode = KT_KSMCTL_STATIC,
 		/* Reading a few sysfs files costs microseconds; 5 s reacts to a new guest quickly. */
 		.interval_ms = 5000,
+		/*
+		 * While merging, a sample a second: the rate follows the guests' writing
+		 * within a second, not five, for 0.1-0.5 ms of CPU a sample.
+		 */
+		.busy_interval_ms = 1000,
 		/* ksmtuned's defaults (KSM_THRES_COEF=20; KSM_THRES_CONST is 2048 KiB). */
 		.thres_coef = 20,
 		.thres_const = 2 * MIB,
@@ -50,12 +59,13 @@ void kt_ksmctl_config_default(struct kt_ksmctl_config *cfg)
 		/* A full scan adding under 1% of what is already shared has little left to find. */
 		.settle_permille = 10,
 		/*
-		 * smart_scan (Linux 6.7+, on by default) looks at a page that did not merge
-		 * on every other scan from its fourth, then every third, fifth and ninth
-		 * (mm/ksm.c, skip_age()): one quiet scan leaves pages nobody looked at. Four
-		 * more look at every page of guests that started during the last few scans.
+		 * smart_scan (Linux 6.7+, on by default) skips a page that has not merged
+		 * after three looks on every other scan, later on more (mm/ksm.c,
+		 * skip_age()): a quiet scan may have left some pages alone. Pages are not
+		 * scanned while the guests write them, so few are that old when merging
+		 * ends; one more full scan looks at those.
 		 */
-		.sweep_scans = 4,
+		.sweep_scans = 1,
 		/*
 		 * A guest fills its memory over seconds: scanning it more often than every
 		 * 2 s looks again at pages still being written, costs CPU, and ages them for
@@ -135,6 +145,18 @@ uint64_t kt_ksmctl_new_memory_limit(const struct kt_ksmctl_config *cfg, uint64_t
 	return limit < KT_KSMCTL_NEW_MEMORY_MIN ? KT_KSMCTL_NEW_MEMORY_MIN : limit;
 }
 
+uint64_t kt_ksmctl_filling_rate(const struct kt_ksmctl_config *cfg, uint64_t guests_rss)
+{
+	/*
+	 * A booting guest writes tens to hundreds of MiB a second, an idle one next to
+	 * nothing; on a big host, one guest booting among hundreds is scanned at the
+	 * merge_pages ceiling whatever the pace.
+	 */
+	uint64_t rate = guests_rss / 1000 * cfg->settle_permille;
+
+	return rate < KT_KSMCTL_FILLING_MIN ? KT_KSMCTL_FILLING_MIN : rate;
+}
+
 /* How much the guests' resident memory grew from base (0 when it shrank). */
 static uint64_t grown(const struct kt_ksmctl_sample *s, uint64_t base)
 {
@@ -154,6 +176,16 @@ static unsigned paced(const struct kt_ksmctl_config *cfg, const struct kt_ksmctl
 	if (pages < cfg->idle_pages)
 		pages = cfg->idle_pages;
 	return pages < cfg->merge_pages ? (unsigned)pages : cfg->merge_pages;
+}
+
+/* The guests' resident memory grew fast since the last sample: they are writing it. */
+static bool filling(const struct kt_ksmctl_config *cfg, const struct kt_ksmctl_state *st,
+		    const struct kt_ksmctl_sample *s, double dt)
+{
+	if (!st->have_prev || dt <= 0)
+		return false;
+	return (double)grown(s, st->prev.guests_rss) >=
+	       (double)kt_ksmctl_filling_rate(cfg, s->guests_rss) * dt;
 }
 
 static void set_rate(struct kt_ksmctl_decision *d, int run, unsigned pages, unsigned sleep_ms)
@@ -179,14 +211,28 @@ static void mark_start(struct kt_ksmctl_state *st, const struct kt_ksmctl_sample
 	st->scan_mark_rss_prev = s->guests_rss;
 }
 
+/*
+ * The merging rate: a full scan of the guests' memory per merge_pass_ms, or the idle
+ * trickle while they are writing it.
+ */
+static void merge_rate(const struct kt_ksmctl_config *cfg, const struct kt_ksmctl_sample *s,
+		       bool writing, struct kt_ksmctl_decision *d)
+{
+	if (writing)
+		set_rate(d, 1, cfg->idle_pages, cfg->idle_sleep_ms);
+	else
+		set_rate(d, 1, paced(cfg, s, cfg->merge_pass_ms), cfg->merge_sleep_ms);
+}
+
 static void start_merging(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
-			  const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *d)
+			  const struct kt_ksmctl_sample *s, bool writing,
+			  struct kt_ksmctl_decision *d)
 {
 	st->phase = KT_KSMCTL_MERGING;
 	st->scans_merging = 0;
 	st->quiet_scans = 0;
 	mark_start(st, s);
-	set_rate(d, 1, paced(cfg, s, cfg->merge_pass_ms), cfg->merge_sleep_ms);
+	merge_rate(cfg, s, writing, d);
 	d->advisor = cfg->mode == KT_KSMCTL_ADVISOR;
 	d->notable = true;
 }
@@ -243,6 +289,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 	uint64_t thres, committed_mib = s->committed / MIB, total_mib = s->mem_total / MIB;
 	double dt = st->have_prev ? s->t - st->prev.t : 0;
 	bool pressure = s->have_psi && s->psi_some_avg10 >= cfg->psi_merge;
+	bool fill = filling(cfg, st, s, dt);
 	bool need;
 	size_t len = 0;
 
@@ -318,7 +365,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 	}
 
 	if (st->phase == KT_KSMCTL_OFF) {
-		start_merging(cfg, st, s, &d);
+		start_merging(cfg, st, s, fill, &d);
 		REASON("merging: guests %llu MiB + threshold %llu MiB vs RAM %llu MiB, %llu MiB "
 		       "available%s",
 		       (unsigned long long)committed_mib, (unsigned long long)(thres / MIB),
@@ -340,8 +387,13 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		mark_scan(st, s);
 		if (st->phase == KT_KSMCTL_MERGING) {
 			st->scans_merging += scans;
-			/* Merged pages cost the kernel metadata: a net loss means stop trying so hard. */
-			if (st->scans_merging >= 2 && s->have_profit && s->general_profit < 0) {
+			/*
+			 * Merged pages cost the kernel metadata: a net loss means stop trying
+			 * so hard. Not while the guests write memory: ksmd holds metadata for
+			 * pages it has looked at once, and merges them on the next look.
+			 */
+			if (st->scans_merging >= 2 && s->have_profit && s->general_profit < 0 &&
+			    !fill && filled < kt_ksmctl_new_memory_limit(cfg, s->guests_rss)) {
 				settle(cfg, st, s, &d);
 				REASON("backing off: general_profit is %lld KiB, merging costs more than "
 				       "it saves",
@@ -359,8 +411,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 			if (st->scans_merging >= 2 && gain < limit &&
 			    filled >= kt_ksmctl_new_memory_limit(cfg, s->guests_rss)) {
 				if (st->quiet_scans)
-					set_rate(&d, 1, paced(cfg, s, cfg->merge_pass_ms),
-						 cfg->merge_sleep_ms);
+					merge_rate(cfg, s, fill, &d);
 				st->quiet_scans = 0;
 				REASON("merging on: the last full scan added %lld pages, but the "
 				       "guests' resident memory grew %llu MiB over the last two; ",
@@ -382,14 +433,13 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 				       cfg->sweep_scans);
 			} else if (st->quiet_scans) {
 				st->quiet_scans = 0;
-				set_rate(&d, 1, paced(cfg, s, cfg->merge_pass_ms),
-					 cfg->merge_sleep_ms);
+				merge_rate(cfg, s, fill, &d);
 				REASON("back to the full rate: ");
 			}
 			if (!st->quiet_scans)
 				REASON("full scan added %lld pages; ", (long long)gain);
 		} else if (gain >= limit) {
-			start_merging(cfg, st, s, &d);
+			start_merging(cfg, st, s, false, &d);
 			REASON("merging: a slow scan found %lld new sharable pages", (long long)gain);
 			goto out;
 		}
@@ -401,7 +451,8 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		if (grow < 256 * MIB)
 			grow = 256 * MIB;
 		if (s->committed > st->committed_at_settle + grow || pressure) {
-			start_merging(cfg, st, s, &d);
+			/* New guests have their memory still to write. */
+			start_merging(cfg, st, s, !pressure, &d);
 			REASON("merging: %s",
 			       pressure ? "memory pressure" : "guests grew since merging settled");
 			goto out;
@@ -414,7 +465,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 			st->rss_at_settle = s->guests_rss;
 		filled = grown(s, st->rss_at_settle);
 		if (filled >= kt_ksmctl_new_memory_limit(cfg, s->guests_rss)) {
-			start_merging(cfg, st, s, &d);
+			start_merging(cfg, st, s, fill, &d);
 			REASON("merging: the guests' resident memory grew %llu MiB since merging "
 			       "settled (%llu MiB now)",
 			       (unsigned long long)(filled / MIB),
@@ -437,8 +488,21 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		goto out;
 	}
 
-	/* Merging: hold ksmd near the CPU budget by scaling the batch, at the merge pace. */
-	if (!d.write && dt > 0 && s->ksmd_cpu >= 0 && st->prev.ksmd_cpu >= 0) {
+	if (fill) {
+		/* The guests are writing their memory: ksmd trickles until they hold still. */
+		if (!d.write && (st->pages != cfg->idle_pages || st->sleep_ms != cfg->idle_sleep_ms))
+			merge_rate(cfg, s, true, &d);
+		REASON("waiting: the guests' resident memory grew %llu MiB in %.1f s, they are still "
+		       "writing it",
+		       (unsigned long long)(grown(s, st->prev.guests_rss) / MIB), dt);
+	} else if (!d.write && st->pages == cfg->idle_pages && st->sleep_ms == cfg->idle_sleep_ms) {
+		/* The trickle of a fill, or of guests that started: they hold still now. */
+		merge_rate(cfg, s, false, &d);
+		REASON("merging at the full rate: the guests' resident memory holds still (%llu MiB)",
+		       (unsigned long long)(s->guests_rss / MIB));
+	} else if (!d.write && dt > 0 && s->ksmd_cpu >= 0 && st->prev.ksmd_cpu >= 0) {
+		/* Merging: hold ksmd near the CPU budget by scaling the batch, at the merge pace. */
+		unsigned pace = paced(cfg, s, cfg->merge_pass_ms);
 		double cpu = (s->ksmd_cpu - st->prev.ksmd_cpu) / dt * 100.0;
 		unsigned pages = st->pages;
 
@@ -447,8 +511,8 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		else if (cpu < cfg->cpu_budget * 0.7 && st->pages < cfg->merge_pages)
 			pages = cpu > 1.0 ? (unsigned)(st->pages * (cfg->cpu_budget / cpu))
 					  : cfg->merge_pages;
-		if (pages > paced(cfg, s, cfg->merge_pass_ms))
-			pages = paced(cfg, s, cfg->merge_pass_ms);
+		if (pages > pace)
+			pages = pace;
 		if (pages < cfg->idle_pages)
 			pages = cfg->idle_pages;
 		if (pages > cfg->merge_pages)
@@ -462,6 +526,11 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 	}
 #undef REASON
 out:
+	/* Merging with the rate its own: samples come faster, so the full rate follows a fill sooner. */
+	d.next_ms = cfg->interval_ms;
+	if (cfg->mode == KT_KSMCTL_DYNAMIC && st->phase == KT_KSMCTL_MERGING && st->calm == 0 &&
+	    cfg->busy_interval_ms && cfg->busy_interval_ms < cfg->interval_ms)
+		d.next_ms = cfg->busy_interval_ms;
 	if (d.write) {
 		st->wrote = true;
 		st->run = d.run;

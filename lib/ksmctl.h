@@ -31,6 +31,8 @@ enum kt_ksmctl_stop {
 struct kt_ksmctl_config {
 	enum kt_ksmctl_mode mode;
 	unsigned interval_ms;
+	/* The interval while merging: the end of a guest's fill shows within it. */
+	unsigned busy_interval_ms;
 	/* Engage when guests + this share of RAM exceed RAM, or less than it is available. */
 	unsigned thres_coef;
 	uint64_t thres_const;
@@ -136,6 +138,8 @@ struct kt_ksmctl_decision {
 	bool notable;
 	/* The threshold of ksmtuned's rule this sample was judged against, in bytes. */
 	uint64_t threshold;
+	/* When to take the next sample. */
+	unsigned next_ms;
 	char reason[256];
 };
 
@@ -150,6 +154,13 @@ enum kt_ksmctl_mode kt_ksmctl_mode_from_name(const char *s);
  */
 #define KT_KSMCTL_NEW_MEMORY_MIN (UINT64_C(64) << 20)
 uint64_t kt_ksmctl_new_memory_limit(const struct kt_ksmctl_config *cfg, uint64_t guests_rss);
+/*
+ * How fast the guests' resident memory must grow, in bytes a second, for the controller to
+ * treat them as still writing it: settle_permille of it a second, at least
+ * KT_KSMCTL_FILLING_MIN.
+ */
+#define KT_KSMCTL_FILLING_MIN (UINT64_C(16) << 20)
+uint64_t kt_ksmctl_filling_rate(const struct kt_ksmctl_config *cfg, uint64_t guests_rss);
 
 void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state *st,
 		      const struct kt_ksmctl_sample *s, struct kt_ksmctl_decision *ret);

@@ -44,7 +44,7 @@ static const struct kt_profile_option ksm_options[] = {
     {"advisor_min_pages_to_scan", "", "the advisor's lowest pages_to_scan, 1..10000000"},
     {"advisor_max_pages_to_scan", "", "the advisor's highest pages_to_scan, 1..10000000"},
     {"advisor_target_scan_time", "", "seconds the advisor aims a full scan at, 1..86400"},
-    {"interval", "5", "seconds between the controller's samples, 1..3600"},
+    {"interval", "5", "seconds between the controller's samples, 1..3600 (one a second while it merges)"},
     {"thres_coef", "20",
      "KSM is needed when guests' memory + this percent of RAM exceeds "
      "RAM, or less is available (ksmtuned's KSM_THRES_COEF)"},

@@ -51,6 +51,13 @@ struct kt_runner *kt_runner_free(struct kt_runner *r)
 	return NULL;
 }
 
+void kt_runner_set_interval(struct kt_runner *r, unsigned interval_ms)
+{
+	pthread_mutex_lock(&r->lock);
+	r->interval_ms = interval_ms;
+	pthread_mutex_unlock(&r->lock);
+}
+
 void kt_runner_set_interrupt(struct kt_runner *r, kt_runner_fn interrupt)
 {
 	r->interrupt = interrupt;

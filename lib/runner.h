@@ -16,6 +16,8 @@ struct kt_runner;
 int kt_runner_new(kt_runner_fn step, void *data, unsigned interval_ms, struct kt_runner **ret);
 /* Stops and joins a running thread first. Accepts NULL; returns NULL. */
 struct kt_runner *kt_runner_free(struct kt_runner *r);
+/* The wait after the step that runs now, and after later ones; a step may call it. */
+void kt_runner_set_interval(struct kt_runner *r, unsigned interval_ms);
 /*
  * interrupt() is called by kt_runner_stop() on the stopping thread, so that a step blocked
  * in a wait of its own (an event loop) returns and sees the stop.
