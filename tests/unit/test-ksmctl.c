@@ -679,6 +679,18 @@ static void test_new_memory_limit(void **state)
 	assert_true(kt_ksmctl_new_memory_limit(&cfg, 512 * GIB) == 512 * GIB / 1000 * 10);
 }
 
+/* Growth that counts as guests writing their memory: 1% of it a second, never under 16 MiB. */
+static void test_filling_rate(void **state)
+{
+	struct kt_ksmctl_config cfg = dynamic();
+
+	(void)state;
+	assert_true(kt_ksmctl_filling_rate(&cfg, 0) == 16 * MIB);
+	assert_true(kt_ksmctl_filling_rate(&cfg, 1 * GIB) == 16 * MIB);
+	/* 512 GiB of guests: 5.12 GiB a second, the README's figure. */
+	assert_true(kt_ksmctl_filling_rate(&cfg, 512 * GIB) == 512 * GIB / 1000 * 10);
+}
+
 static void record_sample(void *data, const struct kt_ksmctl_sample *s,
 			  const struct kt_ksmctl_decision *d, double cycle_cpu)
 {
@@ -852,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_pressure_rising_merges),
 		cmocka_unit_test(test_payoff_collapsing_settles),
 		cmocka_unit_test(test_negative_profit_backs_off),
+		cmocka_unit_test(test_filling_rate),
 		cmocka_unit_test(test_cpu_budget_scales_rate),
 		cmocka_unit_test(test_unmerge_guard),
 		cmocka_unit_test(test_ksmtuned_conflict_no_flapping),
