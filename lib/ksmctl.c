@@ -434,7 +434,8 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 			} else if (st->quiet_scans) {
 				st->quiet_scans = 0;
 				merge_rate(cfg, s, fill, &d);
-				REASON("back to the full rate: ");
+				REASON(fill ? "sweep ended, the guests are writing memory: "
+					    : "back to the full rate: ");
 			}
 			if (!st->quiet_scans)
 				REASON("full scan added %lld pages; ", (long long)gain);

@@ -595,6 +595,17 @@ static const struct fill_case fill_cases[] = {
 		},
 	},
 	{
+		/* The same while the guests write memory: the trickle, not the full rate. */
+		"a sweep that finds more while the guests write",
+		0, 0, 0,
+		{
+			TO_SWEEP(2000, 2000),
+			{ 2200, 2200, 203000, 4, KT_KSMCTL_MERGING,
+			  "sweep ended, the guests are writing memory: full scan added 2900 pages", 100 },
+			END,
+		},
+	},
+	{
 		/* Guests that fill more memory during a sweep end it: merging on. */
 		"new memory during a sweep",
 		0, 0, 0,
