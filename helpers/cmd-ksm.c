@@ -349,8 +349,11 @@ static int ksm_watch(struct kt_ctx *ctx, int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	while (cycles != 0) {
 		struct kt_ksmctl_decision d;
-		unsigned ms = kt_ksmctl_runner_step(runner, &d) == 0 ? d.next_ms : cfg.interval_ms;
-		struct timespec wait = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+		struct timespec wait;
+
+		kt_ksmctl_runner_step(runner, &d);
+		wait.tv_sec = (time_t)(d.next_ms / 1000);
+		wait.tv_nsec = (long)(d.next_ms % 1000) * 1000000L;
 
 		if (cycles > 0 && --cycles == 0)
 			break;

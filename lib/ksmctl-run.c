@@ -495,6 +495,12 @@ int kt_ksmctl_runner_step(struct kt_ksmctl_runner *r, struct kt_ksmctl_decision 
 	e = kt_ksmctl_runner_sample(r, &s);
 	if (e < 0) {
 		kt_err(r->ctx, "cannot read the host's memory and KSM state: %s", strerror(-e));
+		/* Nothing decided: the next try after the usual interval. */
+		if (ret) {
+			memset(ret, 0, sizeof(*ret));
+			ret->phase = r->st.phase;
+			ret->next_ms = r->cfg.interval_ms;
+		}
 		return e;
 	}
 	kt_ksmctl_decide(&r->cfg, &r->st, &s, &d);
@@ -524,10 +530,8 @@ static void thread_step(void *data)
 	struct kt_ksmctl_runner *r = data;
 	struct kt_ksmctl_decision d;
 
-	if (kt_ksmctl_runner_step(r, &d) == 0)
-		kt_runner_set_interval(r->thread, d.next_ms);
-	else
-		kt_runner_set_interval(r->thread, r->cfg.interval_ms);
+	kt_ksmctl_runner_step(r, &d);
+	kt_runner_set_interval(r->thread, d.next_ms);
 }
 
 int kt_ksmctl_runner_start(struct kt_ksmctl_runner *r)

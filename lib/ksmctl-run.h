@@ -24,7 +24,10 @@ void kt_ksmctl_runner_set_report(struct kt_ksmctl_runner *r, kt_ksmctl_report_fn
 void kt_ksmctl_runner_set_owner(struct kt_ksmctl_runner *r, const char *owner);
 
 int kt_ksmctl_runner_sample(struct kt_ksmctl_runner *r, struct kt_ksmctl_sample *ret);
-/* One cycle: sample, decide, write what was decided. */
+/*
+ * One cycle: sample, decide, write what was decided. ret (may be NULL) gets the decision;
+ * when the host could not be read, an empty one whose next_ms is the interval.
+ */
 int kt_ksmctl_runner_step(struct kt_ksmctl_runner *r, struct kt_ksmctl_decision *ret);
 
 int kt_ksmctl_runner_start(struct kt_ksmctl_runner *r);

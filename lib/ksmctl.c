@@ -133,6 +133,15 @@ static int64_t settle_limit(const struct kt_ksmctl_config *cfg, const struct kt_
 	return limit < 64 ? 64 : limit;
 }
 
+/* The settle rule's share (settle_permille) of the guests' resident memory, at least floor. */
+static uint64_t settle_share(const struct kt_ksmctl_config *cfg, uint64_t guests_rss,
+			     uint64_t floor)
+{
+	uint64_t share = guests_rss / 1000 * cfg->settle_permille;
+
+	return share < floor ? floor : share;
+}
+
 uint64_t kt_ksmctl_new_memory_limit(const struct kt_ksmctl_config *cfg, uint64_t guests_rss)
 {
 	/*
@@ -140,9 +149,7 @@ uint64_t kt_ksmctl_new_memory_limit(const struct kt_ksmctl_config *cfg, uint64_t
 	 * rule keeps that cost in proportion to what it can find. 64 MiB is a quarter of the
 	 * smallest guest worth merging; qemu's own heap moves by less.
 	 */
-	uint64_t limit = guests_rss / 1000 * cfg->settle_permille;
-
-	return limit < KT_KSMCTL_NEW_MEMORY_MIN ? KT_KSMCTL_NEW_MEMORY_MIN : limit;
+	return settle_share(cfg, guests_rss, KT_KSMCTL_NEW_MEMORY_MIN);
 }
 
 uint64_t kt_ksmctl_filling_rate(const struct kt_ksmctl_config *cfg, uint64_t guests_rss)
@@ -152,9 +159,7 @@ uint64_t kt_ksmctl_filling_rate(const struct kt_ksmctl_config *cfg, uint64_t gue
 	 * nothing; on a big host, one guest booting among hundreds is scanned at the
 	 * merge_pages ceiling whatever the pace.
 	 */
-	uint64_t rate = guests_rss / 1000 * cfg->settle_permille;
-
-	return rate < KT_KSMCTL_FILLING_MIN ? KT_KSMCTL_FILLING_MIN : rate;
+	return settle_share(cfg, guests_rss, KT_KSMCTL_FILLING_MIN);
 }
 
 /* How much the guests' resident memory grew from base (0 when it shrank). */
@@ -290,7 +295,7 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 	double dt = st->have_prev ? s->t - st->prev.t : 0;
 	bool pressure = s->have_psi && s->psi_some_avg10 >= cfg->psi_merge;
 	bool fill = filling(cfg, st, s, dt);
-	bool need;
+	bool need, trickling;
 	size_t len = 0;
 
 	memset(&d, 0, sizeof(d));
@@ -489,14 +494,15 @@ void kt_ksmctl_decide(const struct kt_ksmctl_config *cfg, struct kt_ksmctl_state
 		goto out;
 	}
 
+	trickling = st->pages == cfg->idle_pages && st->sleep_ms == cfg->idle_sleep_ms;
 	if (fill) {
 		/* The guests are writing their memory: ksmd trickles until they hold still. */
-		if (!d.write && (st->pages != cfg->idle_pages || st->sleep_ms != cfg->idle_sleep_ms))
+		if (!d.write && !trickling)
 			merge_rate(cfg, s, true, &d);
 		REASON("waiting: the guests' resident memory grew %llu MiB in %.1f s, they are still "
 		       "writing it",
 		       (unsigned long long)(grown(s, st->prev.guests_rss) / MIB), dt);
-	} else if (!d.write && st->pages == cfg->idle_pages && st->sleep_ms == cfg->idle_sleep_ms) {
+	} else if (!d.write && trickling) {
 		/* The trickle of a fill, or of guests that started: they hold still now. */
 		merge_rate(cfg, s, false, &d);
 		REASON("merging at the full rate: the guests' resident memory holds still (%llu MiB)",
